@@ -1,0 +1,48 @@
+"""Which browser binary Playwright launches: its own where installed, else the system's."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from playwright.sync_api import BrowserType
+
+from harness.errors import HarnessError
+
+SYSTEM_CHROMIUM_NAMES = ("chromium", "chromium-browser")
+# Without these, Chromium keeps calling Google's services, which an offline machine refuses.
+OFFLINE_FLAGS = [
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def system_chromium() -> Path | None:
+    """The system's Chromium (Debian's package installs ``/usr/bin/chromium``), if any."""
+    for name in SYSTEM_CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return Path(found)
+    return None
+
+
+def launch_args(browser_type: BrowserType) -> dict:
+    """Extra launch arguments for ``browser_type``: none when Playwright has its own build.
+
+    :raises HarnessError: Chromium is wanted and neither Playwright's nor the system's exists.
+    """
+    if browser_type.name != "chromium" or Path(browser_type.executable_path).exists():
+        return {}
+    chromium = system_chromium()
+    if chromium is None:
+        raise HarnessError(
+            "no Chromium found: run `playwright install chromium`, or on Debian"
+            " `apt-get install chromium`"
+        )
+    # Chromium's sandbox cannot start as root.
+    sandbox = ["--no-sandbox"] if os.geteuid() == 0 else []
+    return {"executable_path": str(chromium), "args": [*sandbox, *OFFLINE_FLAGS]}

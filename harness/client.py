@@ -1,0 +1,255 @@
+"""A protocol-level client for the index's login and 2FA contract, on `requests`.
+
+It never follows redirects by itself: scenarios assert the status and ``Location`` the contract
+promises. Forms are read from the page (their hidden fields, CSRF token included) and posted
+as a browser would; a scenario that wants to send what no browser would uses :meth:`post`
+directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+import requests
+from bs4 import BeautifulSoup, Tag
+
+from harness.errors import ContractMismatch
+
+REAUTH_FORM = "form#reauthenticate-form"
+
+
+@dataclass
+class HtmlPage:
+    """A response and its parsed HTML."""
+
+    response: requests.Response
+
+    def __post_init__(self) -> None:
+        self.soup = BeautifulSoup(self.response.text, "html.parser")
+
+    @property
+    def status(self) -> int:
+        return self.response.status_code
+
+    @property
+    def url(self) -> str:
+        return self.response.url
+
+    @property
+    def location(self) -> str:
+        """The path (and query) a redirect points at, or "" when it is not a redirect."""
+        location = self.response.headers.get("Location", "")
+        parts = urlsplit(urljoin(self.url, location)) if location else None
+        return f"{parts.path}{'?' + parts.query if parts.query else ''}" if parts else ""
+
+    def select(self, selector: str) -> list[Tag]:
+        return self.soup.select(selector)
+
+    def has(self, selector: str) -> bool:
+        return self.soup.select_one(selector) is not None
+
+    def one(self, selector: str) -> Tag:
+        """The element ``selector`` matches.
+
+        :raises ContractMismatch: the page has no such element.
+        """
+        element = self.soup.select_one(selector)
+        if element is None:
+            raise ContractMismatch(f"{urlsplit(self.url).path} has no element {selector!r}")
+        return element
+
+    def texts(self, selector: str) -> list[str]:
+        return [element.get_text(" ", strip=True) for element in self.select(selector)]
+
+    def form_fields(self, selector: str) -> tuple[str, dict[str, str]]:
+        """The action URL of the form ``selector`` and the values it would submit as is."""
+        form = self.one(selector)
+        action = urljoin(self.url, str(form.get("action") or self.url))
+        fields: dict[str, str] = {}
+        for element in form.select("input[name], textarea[name], button[name][value]"):
+            kind = str(element.get("type", "")).lower() if element.name == "input" else ""
+            if kind == "submit" or (
+                kind in ("checkbox", "radio") and not element.has_attr("checked")
+            ):
+                continue
+            fields[str(element["name"])] = str(element.get("value", ""))
+        return action, fields
+
+    def flashes(self, kind: str = "") -> list[str]:
+        """Flash messages on the page, of one kind (success, error, warning, info) or all."""
+        selector = f".notification-bar--{kind}" if kind else ".notification-bar"
+        return self.texts(f"#flash-messages {selector} .notification-bar__message")
+
+    def errors(self, field: str | None = None) -> list[str]:
+        """Error messages of one field, or the form-level ones."""
+        return self.texts(f"ul#{field}-errors li" if field else "ul.form-errors li")
+
+
+class IndexClient:
+    """One browser-like HTTP session with a target.
+
+    :param base_url: the target's root URL.
+    :param timeout: seconds for each request.
+    """
+
+    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.http = requests.Session()
+
+    def url(self, path: str) -> str:
+        return (
+            urljoin(self.base_url + "/", path.lstrip("/")) if not path.startswith("http") else path
+        )
+
+    @property
+    def session_id(self) -> str | None:
+        """The current ``session_id`` cookie, if any."""
+        return self.http.cookies.get("session_id")
+
+    def use_session_id(self, session_id: str) -> None:
+        """Send ``session_id`` from now on, as a stolen or planted cookie would be sent."""
+        if self.session_id is None:
+            self.get("/account/login/")
+        # Overwrite the server-set cookie in place: a second cookie of the same name, set by
+        # hand, would carry another domain (cookiejar calls the host "localhost.local").
+        for cookie in self.http.cookies:
+            if cookie.name == "session_id":
+                cookie.value = session_id
+
+    def get(self, path: str, **kwargs) -> HtmlPage:
+        """GET ``path`` without following redirects."""
+        response = self.http.get(
+            self.url(path), allow_redirects=False, timeout=self.timeout, **kwargs
+        )
+        return HtmlPage(response)
+
+    def post(self, path: str, data: dict[str, str] | None = None, **kwargs) -> HtmlPage:
+        """POST exactly ``data`` to ``path`` without following redirects."""
+        response = self.http.post(
+            self.url(path), data=data, allow_redirects=False, timeout=self.timeout, **kwargs
+        )
+        return HtmlPage(response)
+
+    def follow(self, page: HtmlPage) -> HtmlPage:
+        """GET the ``Location`` of a redirect."""
+        location = page.response.headers.get("Location")
+        if not location:
+            raise ContractMismatch(
+                f"{urlsplit(page.url).path} answered {page.status} without a Location"
+            )
+        return self.get(urljoin(page.url, location))
+
+    def submit(self, path: str, form: str, **fields: str) -> HtmlPage:
+        """Open ``path``, fill the form ``form`` with ``fields`` and submit it."""
+        return self.submit_page(self.get(path), form, **fields)
+
+    def submit_page(self, page: HtmlPage, form: str, **fields: str) -> HtmlPage:
+        """Fill the form ``form`` of an already opened page and submit it."""
+        action, values = page.form_fields(form)
+        return self.post(action, {**values, **fields})
+
+    def csrf_token(self, path: str = "/account/login/", form: str = "form") -> str:
+        """The CSRF token a form on ``path`` carries for this session."""
+        return self.get(path).one(f"{form} input[name=csrf_token]")["value"]
+
+    # The contract's actions, each returning the server's first answer.
+
+    def register(self, username: str, email: str, password: str, full_name: str = "") -> HtmlPage:
+        return self.submit(
+            "/account/register/",
+            "form:has(#new_password)",
+            full_name=full_name or username,
+            email=email,
+            username=username,
+            new_password=password,
+            password_confirm=password,
+        )
+
+    def login(self, username: str, password: str, next_path: str | None = None) -> HtmlPage:
+        path = "/account/login/" + (f"?next={next_path}" if next_path else "")
+        return self.submit(path, "form:has(#password)", username=username, password=password)
+
+    def password_step(self, username: str, password: str) -> str:
+        """Log in with the password of a 2FA account; the second step's path and token.
+
+        :raises ContractMismatch: the server did not send the browser to the two-factor page.
+        """
+        page = self.login(username, password)
+        if page.status != 303 or not page.location.startswith("/account/two-factor/?"):
+            raise ContractMismatch(
+                f"the password step answered {page.status} to {page.location or 'nowhere'},"
+                " not 303 to /account/two-factor/?<token>"
+            )
+        return page.location
+
+    def logout(self) -> HtmlPage:
+        return self.submit("/account/logout/", "form#logout-form")
+
+    def two_factor_totp(self, two_factor_url: str, code: str) -> HtmlPage:
+        """Answer the login's TOTP step at the URL the password step redirected to."""
+        return self.submit(two_factor_url, "form:has(#totp_value)", totp_value=code)
+
+    def recovery_code_login(self, two_factor_url: str, code: str) -> HtmlPage:
+        """Answer the login's second step with a recovery code instead."""
+        query = urlsplit(self.url(two_factor_url)).query
+        return self.submit(
+            f"/account/recovery-code/?{query}",
+            "form:has(#recovery_code_value)",
+            recovery_code_value=code,
+        )
+
+    def open_sensitive(self, path: str, password: str) -> HtmlPage:
+        """GET a page that may ask to re-authenticate first; confirm the password if it does."""
+        page = self.get(path)
+        if page.status == 200 and page.has(REAUTH_FORM):
+            confirmed = self.submit_page(page, REAUTH_FORM, password=password)
+            if confirmed.status != 303:
+                raise ContractMismatch(f"re-authentication for {path} answered {confirmed.status}")
+            page = self.follow(confirmed)
+        return page
+
+    def provision_totp_secret(self, password: str) -> tuple[HtmlPage, str]:
+        """Open TOTP provisioning; the page and the ``otpauth://`` URI of its QR code."""
+        page = self.open_sensitive("/manage/account/totp-provision", password)
+        uri = str(page.one(".totp-form__qr img").get("aria-label", ""))
+        return page, uri
+
+    def generate_recovery_codes(self, password: str, regenerate: bool = False) -> list[str]:
+        """Generate (or regenerate) recovery codes and return the eight shown."""
+        path = "/manage/account/recovery-codes/" + ("regenerate" if regenerate else "generate")
+        page = self.open_sensitive(path, password)
+        codes = page.texts(".recovery-codes ul li code")
+        if not codes:
+            raise ContractMismatch(f"{path} answered {page.status} without recovery codes")
+        return codes
+
+    def burn_recovery_code(self, code: str) -> HtmlPage:
+        return self.submit(
+            "/manage/account/recovery-codes/burn",
+            "form:has(#recovery_code_value)",
+            recovery_code_value=code,
+        )
+
+    def request_password_reset(self, username_or_email: str) -> HtmlPage:
+        return self.submit(
+            "/account/request-password-reset/",
+            "form:has(#username_or_email)",
+            username_or_email=username_or_email,
+        )
+
+    def reset_password(self, link: str, new_password: str) -> HtmlPage:
+        page = self.get(link)
+        if page.status != 200:
+            return page
+        return self.submit_page(
+            page,
+            "form:has(#new_password)",
+            new_password=new_password,
+            password_confirm=new_password,
+        )
+
+    def reauthenticate(self, page: HtmlPage, password: str, **overrides: str) -> HtmlPage:
+        """Submit the re-authentication form rendered on ``page``, optionally tampered."""
+        return self.submit_page(page, REAUTH_FORM, password=password, **overrides)

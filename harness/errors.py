@@ -1,0 +1,21 @@
+"""The harness's errors: each says in one line what is wrong and what to do."""
+
+
+class HarnessError(Exception):
+    """Base class: the run cannot go on, for a reason the tester can act on."""
+
+
+class TargetError(HarnessError):
+    """The target server could not be started, reached or understood."""
+
+
+class ProfileError(HarnessError):
+    """A target profile is missing or malformed."""
+
+
+class ContractMismatch(HarnessError):
+    """A page or response lacks what the index's contract promises (an id, a field, a header)."""
+
+
+class MailTimeout(HarnessError):
+    """An expected email did not arrive in time."""

@@ -1,0 +1,131 @@
+"""Mail the target sends: an in-process SMTP sink (aiosmtpd) and the mailbox scenarios read.
+
+The bundled server delivers over real SMTP to :class:`SmtpSink`; scenarios wait for a message
+to an address with :meth:`Mailbox.wait_for` and take links out of it with :func:`link_in`.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+from aiosmtpd.controller import Controller
+
+from harness.errors import MailTimeout
+
+URL_PATTERN = re.compile(r"https?://[^\s\"'<>]+")
+
+
+@dataclass(frozen=True)
+class Mail:
+    """One delivered message: the SMTP envelope's recipients and the parsed message."""
+
+    recipients: tuple[str, ...]
+    message: EmailMessage
+
+    @property
+    def subject(self) -> str:
+        return str(self.message["Subject"] or "")
+
+    @property
+    def text(self) -> str:
+        """The plain-text body (or the HTML one when there is no plain text)."""
+        part = self.message.get_body(preferencelist=("plain", "html"))
+        return part.get_content() if part is not None else ""
+
+
+class Mailbox:
+    """Thread-safe store of delivered mail, in arrival order."""
+
+    def __init__(self) -> None:
+        self._mail: list[Mail] = []
+        self._arrived = threading.Condition()
+
+    def deliver(self, mail: Mail) -> None:
+        with self._arrived:
+            self._mail.append(mail)
+            self._arrived.notify_all()
+
+    def to(self, address: str) -> list[Mail]:
+        """Every message delivered to ``address`` so far."""
+        address = address.lower()
+        with self._arrived:
+            return [m for m in self._mail if address in (r.lower() for r in m.recipients)]
+
+    def wait_for(
+        self, address: str, subject: str, *, after: int = 0, timeout: float = 10.0
+    ) -> Mail:
+        """The first message to ``address`` whose subject contains ``subject``.
+
+        :param after: skip that many such messages (those seen before the action under test).
+        :raises MailTimeout: none arrived within ``timeout`` seconds.
+        """
+        deadline = time.monotonic() + timeout
+        with self._arrived:
+            while True:
+                matches = [m for m in self.to(address) if subject.lower() in m.subject.lower()]
+                if len(matches) > after:
+                    return matches[after]
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise MailTimeout(
+                        f"no mail with subject {subject!r} reached the test account within"
+                        f" {timeout:.0f} s"
+                    )
+                self._arrived.wait(left)
+
+    def count(self, address: str, subject: str) -> int:
+        """How many messages to ``address`` have ``subject`` in their subject."""
+        return sum(subject.lower() in m.subject.lower() for m in self.to(address))
+
+
+def link_in(mail: Mail, path: str) -> str:
+    """The first link in ``mail`` whose URL contains ``path``.
+
+    :raises LookupError: the message has no such link.
+    """
+    for url in URL_PATTERN.findall(mail.text):
+        if path in url:
+            return url.rstrip(".,;)")
+    raise LookupError(f"the mail {mail.subject!r} has no link to {path}")
+
+
+class _SinkHandler:
+    def __init__(self, mailbox: Mailbox) -> None:
+        self.mailbox = mailbox
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.mailbox.deliver(Mail(tuple(envelope.rcpt_tos), message))
+        return "250 Message accepted for delivery"
+
+
+class SmtpSink:
+    """An SMTP server on ``localhost`` that keeps every message in :attr:`mailbox`."""
+
+    def __init__(self) -> None:
+        self.mailbox = Mailbox()
+        self.port = _free_port()
+        self._controller = Controller(
+            _SinkHandler(self.mailbox), hostname="localhost", port=self.port
+        )
+
+    def start(self) -> None:
+        self._controller.start()
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+
+def _free_port() -> int:
+    # aiosmtpd's controller checks its server by connecting to the port it was given, so it
+    # cannot be given port 0; take a free one from the kernel instead.
+    with socket.socket() as probe:
+        probe.bind(("localhost", 0))
+        return probe.getsockname()[1]

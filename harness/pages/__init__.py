@@ -1,0 +1,31 @@
+"""Playwright page objects, one per page of the index's contract (see docs/pages.md)."""
+
+from harness.pages.base import IndexPage
+from harness.pages.login import LoginPage
+from harness.pages.manage_account import ManageAccountPage, TwoFactorManagePage
+from harness.pages.password_reset import RequestPasswordResetPage, ResetPasswordPage
+from harness.pages.reauthenticate import ReauthenticateForm
+from harness.pages.recovery_codes import (
+    RecoveryCodeBurnPage,
+    RecoveryCodeLoginPage,
+    RecoveryCodesPage,
+)
+from harness.pages.register import RegisterPage
+from harness.pages.totp_provision import TotpProvisionPage
+from harness.pages.two_factor import TwoFactorPage
+
+__all__ = [
+    "IndexPage",
+    "LoginPage",
+    "ManageAccountPage",
+    "ReauthenticateForm",
+    "RecoveryCodeBurnPage",
+    "RecoveryCodeLoginPage",
+    "RecoveryCodesPage",
+    "RegisterPage",
+    "RequestPasswordResetPage",
+    "ResetPasswordPage",
+    "TotpProvisionPage",
+    "TwoFactorManagePage",
+    "TwoFactorPage",
+]

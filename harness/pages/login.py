@@ -1,0 +1,20 @@
+"""Login `/account/login/`."""
+
+from __future__ import annotations
+
+from harness.pages.base import IndexPage
+
+
+class LoginPage(IndexPage):
+    path = "/account/login/"
+
+    def open_with_next(self, next_path: str) -> LoginPage:
+        self.page.goto(f"{self.path}?next={next_path}")
+        return self
+
+    def log_in(self, username: str, password: str) -> None:
+        """Submit the password step; the browser lands on the next page (2FA step or target)."""
+        self.page.fill("input#username[name=username]", username)
+        self.page.fill("input#password[name=password]", password)
+        with self.page.expect_navigation():
+            self.page.click('input[type=submit][value="Log in"]')

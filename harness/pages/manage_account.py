@@ -1,0 +1,30 @@
+"""Account `/manage/account/` and two-factor management `/manage/account/two-factor/`."""
+
+from __future__ import annotations
+
+from harness.pages.base import IndexPage
+
+
+class ManageAccountPage(IndexPage):
+    path = "/manage/account/"
+
+    def email_status(self, address: str) -> str:
+        """``Verified`` or ``Unverified``, as the page shows for ``address``."""
+        row = self.page.locator(f'#account-emails tr[data-email="{address}"]')
+        return row.locator(".email-status").inner_text().strip()
+
+
+class TwoFactorManagePage(IndexPage):
+    path = "/manage/account/two-factor/"
+
+    def totp_enabled(self) -> bool:
+        return self.page.locator("#totp-enabled").count() > 0
+
+    def can_add_totp(self) -> bool:
+        return self.page.locator("a#add-totp").count() > 0
+
+    def remove_totp(self, password: str) -> None:
+        form = self.page.locator("form#remove-totp-form")
+        form.locator("#confirm_password").fill(password)
+        with self.page.expect_navigation():
+            form.locator("[type=submit]").click()

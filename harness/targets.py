@@ -1,0 +1,248 @@
+"""Targets: the server under test, the profile describing it, and how to reach its mail.
+
+A target is either the bundled reference server, started here as a subprocess on ``localhost``
+with a fresh SQLite file and mailing to an in-process SMTP sink, or a Warehouse-compatible
+server the tester names by URL. Whatever differs between servers of the same contract lives in
+the target's :class:`Profile`, never in the scenarios.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from types import TracebackType
+
+from harness.errors import ProfileError, TargetError
+from harness.mail import Mailbox, SmtpSink
+
+PROFILE_NAMES = ("reference", "reference-2019")
+READY_LINE = re.compile(r"reference-server listening on (http://\S+)")
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Rate limits of the target, in the `limits` library's notation ("5 per 5 minutes; …")."""
+
+    login_per_user: str
+    login_per_ip: str
+    login_global: str
+    two_factor_per_user: str
+    two_factor_per_ip: str
+    password_reset_per_user: str
+
+    @staticmethod
+    def first_count(limit: str) -> int:
+        """How many attempts the first (tightest) window of ``limit`` allows."""
+        return int(limit.split(";")[0].split()[0])
+
+
+@dataclass(frozen=True)
+class Ages:
+    """Age limits of the target, in seconds."""
+
+    reauthenticate: int
+    reauthenticate_recovery_codes: int
+    two_factor_login: int
+    password_reset: int
+    email_verification: int
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What scenarios may assume about a target.
+
+    :param policy: ``current`` or ``2019-beta``, the index's 2FA policy of that era.
+    :param recovery_codes_before_first_method: TOTP/WebAuthn set-up needs recovery codes
+        generated and one burned first.
+    :param last_method_removable: the last 2FA method can be removed.
+    """
+
+    name: str
+    description: str
+    policy: str
+    recovery_codes_before_first_method: bool
+    last_method_removable: bool
+    ages: Ages
+    rate_limits: RateLimits
+
+    @classmethod
+    def load(cls, name_or_path: str) -> Profile:
+        """Load a bundled profile by name, or a profile file by path.
+
+        :raises ProfileError: the profile does not exist or lacks a setting.
+        """
+        path = Path(name_or_path)
+        if path.suffix == ".toml" or path.exists():
+            try:
+                text = path.read_text(encoding="utf-8")
+            except OSError as error:
+                raise ProfileError(f"cannot read target profile {path}: {error.strerror}") from None
+        elif name_or_path in PROFILE_NAMES:
+            text = resources.files("harness").joinpath(f"profiles/{name_or_path}.toml").read_text()
+        else:
+            raise ProfileError(
+                f"unknown target profile {name_or_path!r}: use one of {', '.join(PROFILE_NAMES)}"
+                " or the path of a .toml file"
+            )
+        return cls.from_toml(text, source=name_or_path)
+
+    @classmethod
+    def from_toml(cls, text: str, source: str) -> Profile:
+        """Build a profile from TOML text; ``source`` names it in error messages."""
+        try:
+            data = tomllib.loads(text)
+            two_factor = data["two_factor"]
+            profile = cls(
+                name=data["name"],
+                description=data.get("description", ""),
+                policy=data["policy"],
+                recovery_codes_before_first_method=two_factor["recovery_codes_before_first_method"],
+                last_method_removable=two_factor["last_method_removable"],
+                ages=Ages(**data["ages"]),
+                rate_limits=RateLimits(**data["rate_limits"]),
+            )
+        except tomllib.TOMLDecodeError as error:
+            raise ProfileError(f"target profile {source} is not valid TOML: {error}") from None
+        except KeyError as error:
+            raise ProfileError(f"target profile {source} lacks the setting {error}") from None
+        except TypeError as error:
+            raise ProfileError(f"target profile {source} has a wrong setting: {error}") from None
+        if profile.policy not in ("current", "2019-beta"):
+            raise ProfileError(
+                f"target profile {source}: policy must be 'current' or '2019-beta',"
+                f" not {profile.policy!r}"
+            )
+        return profile
+
+    def reference_server_args(self) -> list[str]:
+        """Command-line options that make the bundled server behave as this profile says."""
+        limits, ages = self.rate_limits, self.ages
+        return [
+            f"--profile={self.policy}",
+            f"--login-user-limit={limits.login_per_user}",
+            f"--login-ip-limit={limits.login_per_ip}",
+            f"--login-global-limit={limits.login_global}",
+            f"--two-factor-user-limit={limits.two_factor_per_user}",
+            f"--two-factor-ip-limit={limits.two_factor_per_ip}",
+            f"--password-reset-limit={limits.password_reset_per_user}",
+            f"--reauth-max-age={ages.reauthenticate}",
+            f"--reauth-recovery-codes-max-age={ages.reauthenticate_recovery_codes}",
+            f"--two-factor-max-age={ages.two_factor_login}",
+            f"--password-reset-max-age={ages.password_reset}",
+            f"--email-verify-max-age={ages.email_verification}",
+        ]
+
+
+@dataclass(frozen=True)
+class Target:
+    """A server under test.
+
+    :param base_url: the server's root URL, without a trailing slash.
+    :param mailbox: where the server's mail can be read, or None when the harness cannot.
+    """
+
+    base_url: str
+    profile: Profile
+    mailbox: Mailbox | None
+    bundled: bool
+
+
+class BundledServer:
+    """The reference server in a subprocess, mailing to an in-process SMTP sink.
+
+    Use as a context manager; :attr:`target` is valid inside it. The server's output goes to
+    ``workdir/server.log``.
+    """
+
+    def __init__(self, profile: Profile, workdir: Path, start_timeout: float = 30.0) -> None:
+        self.profile = profile
+        self.workdir = workdir
+        self.start_timeout = start_timeout
+        self._sink = SmtpSink()
+        self._process: subprocess.Popen[str] | None = None
+        self.target: Target | None = None
+
+    def __enter__(self) -> BundledServer:
+        self._sink.start()
+        try:
+            base_url = self._start_server()
+        except BaseException:
+            self._sink.stop()
+            raise
+        self.target = Target(base_url, self.profile, self._sink.mailbox, bundled=True)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        self._sink.stop()
+
+    def _start_server(self) -> str:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        log_path = self.workdir / "server.log"
+        command = [
+            sys.executable,
+            "-m",
+            "reference_server",
+            "--host=localhost",
+            "--port=0",
+            f"--database=sqlite:///{self.workdir / 'reference-server.sqlite3'}",
+            f"--smtp=localhost:{self._sink.port}",
+            *self.profile.reference_server_args(),
+        ]
+        # Unbuffered, so the ready line arrives as soon as it is printed.
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self._process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
+        lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(
+            target=_copy_output, args=(self._process, log_path, lines), daemon=True
+        ).start()
+        while True:
+            try:
+                line = lines.get(timeout=self.start_timeout)
+            except queue.Empty:
+                raise TargetError(
+                    f"the bundled reference server did not start within {self.start_timeout:.0f} s;"
+                    f" see {log_path}"
+                ) from None
+            if line is None:
+                last = log_path.read_text().strip().splitlines()[-1:] or ["no output"]
+                raise TargetError(f"the bundled reference server exited: {last[0]}")
+            match = READY_LINE.search(line)
+            if match:
+                return match.group(1)
+
+
+def _copy_output(process: subprocess.Popen[str], log_path: Path, lines: queue.Queue) -> None:
+    """Copy the server's output to its log file, and hand each line to the starter."""
+    assert process.stdout is not None
+    with log_path.open("w", encoding="utf-8") as log:
+        for line in process.stdout:
+            log.write(line)
+            log.flush()
+            lines.put(line)
+    lines.put(None)

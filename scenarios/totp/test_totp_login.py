@@ -1,0 +1,207 @@
+"""The login's TOTP step (RFC 6238 §5.2, OWASP ASVS 2.8), at protocol level."""
+
+import threading
+
+import pytest
+
+from harness.accounts import TestAccount
+from harness.client import IndexClient
+
+pytestmark = pytest.mark.protocol
+
+PROTECTED = [
+    "/manage/projects/",
+    "/manage/account/",
+    "/manage/account/two-factor/",
+    "/manage/account/totp-provision",
+    "/manage/account/recovery-codes/generate",
+]
+
+
+@pytest.fixture
+def account(make_account) -> TestAccount:
+    account = make_account(totp=True)
+    account.totp.wait_for_fresh_step()
+    return account
+
+
+@pytest.fixture
+def two_factor_url(account: TestAccount, client: IndexClient) -> str:
+    return client.password_step(account.username, account.password)
+
+
+def is_logged_in(client: IndexClient) -> bool:
+    return client.get("/manage/account/").status == 200
+
+
+class TestTotpCodes:
+    @pytest.mark.requirement("TOTP-VERIFY-01")
+    def test_current_code_completes_the_login(self, account, client, two_factor_url) -> None:
+        page = client.two_factor_totp(two_factor_url, account.totp.current())
+        assert page.status == 303
+        assert is_logged_in(client)
+
+    @pytest.mark.requirement("TOTP-DRIFT-01")
+    def test_previous_step_code_is_accepted(self, account, client, two_factor_url) -> None:
+        assert client.two_factor_totp(two_factor_url, account.totp.previous()).status == 303
+        assert is_logged_in(client)
+
+    @pytest.mark.requirement("TOTP-DRIFT-01")
+    def test_next_step_code_is_accepted(self, account, client, two_factor_url) -> None:
+        assert client.two_factor_totp(two_factor_url, account.totp.next()).status == 303
+
+    @pytest.mark.requirement("TOTP-DRIFT-02")
+    def test_code_two_steps_old_is_refused(self, account, client, two_factor_url) -> None:
+        page = client.two_factor_totp(two_factor_url, account.totp.previous(2))
+        assert page.status == 200
+        assert page.errors("totp")
+        assert not is_logged_in(client)
+
+    @pytest.mark.requirement("TOTP-VERIFY-02")
+    def test_wrong_code_is_refused(self, account, client, two_factor_url) -> None:
+        page = client.two_factor_totp(two_factor_url, account.totp.wrong_code())
+        assert page.status == 200
+        assert page.errors("totp")
+        assert not is_logged_in(client)
+
+    @pytest.mark.requirement("TOTP-FORMAT-01")
+    @pytest.mark.parametrize(
+        "mangle",
+        [
+            pytest.param(lambda code: code[:5], id="5-digits"),
+            pytest.param(lambda code: code + "1", id="7-digits"),
+            pytest.param(lambda code: code[:3] + "a" + code[4:], id="non-numeric"),
+            pytest.param(lambda code: "", id="empty"),
+            pytest.param(lambda code: code * 5000, id="huge"),
+            pytest.param(
+                lambda code: "".join(chr(0xFF10 + int(digit)) for digit in code),
+                id="full-width-digits",
+            ),
+        ],
+    )
+    def test_malformed_code_is_refused_with_a_form_error(
+        self, account, client, two_factor_url, mangle
+    ) -> None:
+        page = client.two_factor_totp(two_factor_url, mangle(account.totp.current()))
+        assert page.status == 200
+        assert page.errors("totp")
+        assert not is_logged_in(client)
+
+    @pytest.mark.requirement("TOTP-FORMAT-02")
+    @pytest.mark.parametrize(
+        "spacing", ["{0} {1}", " {0}{1} ", "{0}  {1}"], ids=["middle", "around", "double"]
+    )
+    def test_spaced_code_is_accepted(self, account, client, two_factor_url, spacing) -> None:
+        code = account.totp.current()
+        page = client.two_factor_totp(two_factor_url, spacing.format(code[:3], code[3:]))
+        assert page.status == 303
+        assert is_logged_in(client)
+
+
+class TestTotpReplay:
+    @pytest.mark.requirement("TOTP-REPLAY-01")
+    def test_accepted_code_is_refused_at_the_next_login(self, account, make_client) -> None:
+        first, second = make_client(), make_client()
+        code = account.totp.current()
+        assert (
+            first.two_factor_totp(
+                first.password_step(account.username, account.password), code
+            ).status
+            == 303
+        )
+        page = second.two_factor_totp(
+            second.password_step(account.username, account.password), code
+        )
+        assert page.status == 200
+        assert page.errors("totp")
+        assert not is_logged_in(second)
+
+    @pytest.mark.requirement("TOTP-REPLAY-02")
+    def test_older_step_is_refused_once_a_newer_one_was_accepted(
+        self, account, make_client
+    ) -> None:
+        first, second = make_client(), make_client()
+        assert (
+            first.two_factor_totp(
+                first.password_step(account.username, account.password), account.totp.current()
+            ).status
+            == 303
+        )
+        page = second.two_factor_totp(
+            second.password_step(account.username, account.password), account.totp.previous()
+        )
+        assert page.status == 200
+        assert not is_logged_in(second)
+
+    @pytest.mark.requirement("TOTP-REPLAY-03")
+    def test_spaced_variant_of_an_accepted_code_is_refused(self, account, make_client) -> None:
+        first, second = make_client(), make_client()
+        code = account.totp.current()
+        assert (
+            first.two_factor_totp(
+                first.password_step(account.username, account.password), code
+            ).status
+            == 303
+        )
+        page = second.two_factor_totp(
+            second.password_step(account.username, account.password), f" {code[:3]} {code[3:]} "
+        )
+        assert page.status == 200
+        assert not is_logged_in(second)
+
+    @pytest.mark.requirement("TOTP-REPLAY-04")
+    def test_one_code_sent_twice_at_once_logs_in_only_once(self, account, make_client) -> None:
+        clients = [make_client(), make_client()]
+        urls = [c.password_step(account.username, account.password) for c in clients]
+        code = account.totp.current()
+        statuses: list[int] = []
+        start = threading.Barrier(2)
+
+        def send(client: IndexClient, url: str) -> None:
+            start.wait()
+            statuses.append(client.two_factor_totp(url, code).status)
+
+        threads = [
+            threading.Thread(target=send, args=pair) for pair in zip(clients, urls, strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(statuses) == [200, 303]
+        assert sum(is_logged_in(c) for c in clients) == 1
+
+
+class TestPendingLogin:
+    @pytest.mark.requirement("TWOFA-PARTIAL-01")
+    @pytest.mark.parametrize("path", PROTECTED)
+    def test_password_step_alone_grants_no_protected_page(
+        self, client, two_factor_url, path
+    ) -> None:
+        page = client.get(path)
+        assert page.status == 303
+        assert page.location.startswith("/account/login/")
+
+    @pytest.mark.requirement("TWOFA-TOKEN-01")
+    def test_two_factor_link_is_void_after_use(
+        self, account, client, make_client, two_factor_url
+    ) -> None:
+        assert client.two_factor_totp(two_factor_url, account.totp.current()).status == 303
+        replay = make_client()
+        page = replay.get(two_factor_url)
+        assert page.status == 303
+        assert page.location.startswith("/account/login/")
+
+    @pytest.mark.requirement("TWOFA-TOKEN-02")
+    def test_tampered_two_factor_link_is_refused(self, client, two_factor_url) -> None:
+        page = client.get(two_factor_url[:-4] + "AAAA")
+        assert page.status == 303
+        assert page.location.startswith("/account/login/")
+
+    @pytest.mark.requirement("TWOFA-TOKEN-01")
+    def test_two_factor_link_of_an_earlier_login_is_void(self, account, make_client) -> None:
+        old, new = make_client(), make_client()
+        old_url = old.password_step(account.username, account.password)
+        new_url = new.password_step(account.username, account.password)
+        assert new.two_factor_totp(new_url, account.totp.current()).status == 303
+        assert old.get(old_url).status == 303

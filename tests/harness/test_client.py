@@ -1,0 +1,38 @@
+"""Reading forms out of the index's HTML, as a browser would submit them."""
+
+import requests
+
+from harness.client import HtmlPage
+
+FORM = """
+<form id="f" method="POST" action="/account/login/">
+  <input type="hidden" name="csrf_token" value="tok">
+  <input name="username" value="">
+  <input type="checkbox" name="remember_device">
+  <input type="checkbox" name="checked_box" value="yes" checked>
+  <input type="submit" value="Log in">
+</form>
+<div id="flash-messages"><div class="notification-bar notification-bar--error">
+  <span class="notification-bar__message">Bad thing</span></div></div>
+<ul id="totp-errors"><li>Invalid TOTP code.</li></ul>
+"""
+
+
+def page_of(html: str, url: str = "http://localhost:1/account/login/?next=/x") -> HtmlPage:
+    response = requests.Response()
+    response.status_code, response.url, response._content = 200, url, html.encode()
+    response.encoding = "utf-8"
+    return HtmlPage(response)
+
+
+def test_form_fields_are_what_a_browser_submits() -> None:
+    action, fields = page_of(FORM).form_fields("form#f")
+    assert action == "http://localhost:1/account/login/"
+    assert fields == {"csrf_token": "tok", "username": "", "checked_box": "yes"}
+
+
+def test_flashes_and_field_errors_are_read_by_kind() -> None:
+    page = page_of(FORM)
+    assert page.flashes("error") == ["Bad thing"]
+    assert page.flashes("success") == []
+    assert page.errors("totp") == ["Invalid TOTP code."]

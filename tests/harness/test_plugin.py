@@ -1,0 +1,60 @@
+"""The pytest plugin, as a user's own test run meets it (pytester, in a subprocess)."""
+
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+
+def test_plugin_registers_the_harness_markers(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--markers")
+    for marker in ("browser:", "protocol:", "destructive:", "hardware:", "requirement(*ids):"):
+        result.stdout.fnmatch_lines([f"@pytest.mark.{marker}*"])
+
+
+def test_unknown_target_profile_is_one_line_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_nothing(): pass")
+    result = pytester.runpytest_subprocess("--target-profile=nonesuch")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*unknown target profile 'nonesuch'*"])
+    assert "Traceback" not in result.stderr.str()
+
+
+def test_bundled_server_starts_for_a_session_and_serves_the_contract(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import requests
+
+        def test_target(target, mailbox):
+            assert target.bundled
+            assert target.base_url.startswith("http://localhost:")
+            page = requests.get(target.base_url + "/account/login/", timeout=10)
+            assert page.status_code == 200
+            assert 'name="csrf_token"' in page.text
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
+def test_server_that_cannot_start_ends_the_run_with_one_line(pytester: pytest.Pytester) -> None:
+    profile = pytester.path / "bad.toml"
+    reference = Path(__file__).resolve().parents[2] / "harness" / "profiles" / "reference.toml"
+    profile.write_text(reference.read_text().replace('"10 per 5 minutes"', '"ten a minute"'))
+    pytester.makepyfile("def test_target(target): pass")
+    result = pytester.runpytest_subprocess(f"--target-profile={profile}")
+    assert result.ret == 2
+    result.stdout.fnmatch_lines(["*harness: the bundled reference server exited: *"])
+
+
+def test_remote_target_has_no_mailbox_so_account_scenarios_skip(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_needs_account(make_account):
+            make_account()
+        """
+    )
+    result = pytester.runpytest_subprocess("--base-url=http://localhost:9", "-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*needs the target's mail*"])

@@ -1,0 +1,1 @@
+"""Software stand-ins for the authenticators a person uses: TOTP apps and (later) security keys."""
