@@ -93,7 +93,7 @@ class TestRecoveryLogin:
     @pytest.mark.requirement("RECOVERY-FORMAT-02")
     @pytest.mark.parametrize(
         "code",
-        ["", "0123456789abcde", "0123456789abcdef0", "0123456789abcdeg", "x" * 100_000],
+        ["", "0123456789abcde", "0123456789abcdef0", "0123456789abcdeg", "x" * 10_000],
         ids=["empty", "15-chars", "17-chars", "not-hex", "huge"],
     )
     def test_malformed_recovery_code_is_refused_with_a_form_error(

@@ -21,7 +21,9 @@ def test_unknown_target_profile_is_one_line_usage_error(pytester: pytest.Pyteste
     assert "Traceback" not in result.stderr.str()
 
 
-def test_bundled_server_starts_for_a_session_and_serves_the_contract(pytester: pytest.Pytester) -> None:
+def test_bundled_server_starts_for_a_session_and_serves_the_contract(
+    pytester: pytest.Pytester,
+) -> None:
     pytester.makepyfile(
         """
         import requests

@@ -1,0 +1,290 @@
+"""The command line: ``reference-server`` / ``python -m reference_server``.
+
+Parses the options into a :class:`ServerConfig`, checks everything that can be wrong
+(database, port, SMTP address, rate limits, storage) before serving, and reports each
+problem as one line ``reference-server: error: …`` with exit status 2, never a traceback.
+Once listening it prints exactly one line, ``reference-server listening on http://HOST:PORT``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import logging
+import signal
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from reference_server.config import PROFILES, ServerConfig
+from reference_server.db import DatabaseError, make_engine
+from reference_server.ratelimits import RateLimitConfigError, make_storage, parse_limits
+
+PROG = "reference-server"
+DEFAULTS = ServerConfig(secret_key="unused")
+
+
+class CliError(Exception):
+    """A problem to report in one line before exiting with status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser; ``--help`` explains every option."""
+    d = DEFAULTS
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="A Warehouse-compatible package index that serves the login and two-factor "
+        "contract the harness tests (register, email verification, login, TOTP, recovery "
+        "codes, re-authentication, password reset).",
+    )
+    serve = parser.add_argument_group("serving")
+    serve.add_argument(
+        "--host",
+        default=d.host,
+        help="host name or IPv4 address to listen on (default: %(default)s; "
+        "'localhost' listens on 127.0.0.1)",
+    )
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=d.port,
+        help="TCP port to listen on; 0 picks a free one, printed in the "
+        "'listening on' line (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--database",
+        default=d.database_url,
+        metavar="URL",
+        help="SQLAlchemy database URL; the schema is created on start-up (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--init-db", action="store_true", help="create the database schema and exit without serving"
+    )
+    serve.add_argument(
+        "--smtp",
+        metavar="HOST:PORT",
+        help="SMTP server to send mail to; without it no mail is sent and one "
+        "line per message is logged (without links or tokens)",
+    )
+    serve.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default=d.profile,
+        help="policy: 'current' (recovery codes generated and one used before "
+        "the first 2FA method; the last 2FA method cannot be removed) or "
+        "'2019-beta' (neither rule) (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--secret-key-file",
+        metavar="PATH",
+        type=Path,
+        help="file whose content is the key that signs tokens and cookies "
+        "(default: a random key per start, so links die with the process)",
+    )
+
+    limits = parser.add_argument_group(
+        "rate limits",
+        "limits on failures, in the 'limits' library's notation, several "
+        "separated by ';' (e.g. '5 per 5 minutes; 20 per hour')",
+    )
+    limits.add_argument(
+        "--ratelimit-storage",
+        default=d.ratelimit_storage,
+        metavar="URL",
+        help="where counters live: 'memory://' or a 'redis://HOST:PORT' URL (default: %(default)s)",
+    )
+    for option, field, what in (
+        ("--login-user-limit", "login_user_limit", "failed logins per username"),
+        ("--login-ip-limit", "login_ip_limit", "failed logins per client IP address"),
+        ("--login-global-limit", "login_global_limit", "failed logins in total"),
+        (
+            "--two-factor-user-limit",
+            "two_factor_user_limit",
+            "failed second factors (TOTP and recovery codes together) per user",
+        ),
+        (
+            "--two-factor-ip-limit",
+            "two_factor_ip_limit",
+            "failed second factors per client IP address",
+        ),
+        ("--password-reset-limit", "password_reset_limit", "password reset emails per account"),
+    ):
+        limits.add_argument(
+            option,
+            default=getattr(d, field),
+            metavar="LIMITS",
+            help=f"{what} (default: %(default)s)",
+        )
+
+    ages = parser.add_argument_group("ages", "maximum ages, in seconds")
+    for option, field, what in (
+        (
+            "--reauth-max-age",
+            "reauth_max_age",
+            "how long a login or password re-check allows managing two-factor settings",
+        ),
+        (
+            "--reauth-recovery-codes-max-age",
+            "reauth_recovery_codes_max_age",
+            "how long a login or password re-check allows generating recovery codes",
+        ),
+        (
+            "--two-factor-max-age",
+            "two_factor_max_age",
+            "how long the second login step stays open after the password step",
+        ),
+        (
+            "--password-reset-max-age",
+            "password_reset_max_age",
+            "how long a password reset link works",
+        ),
+        (
+            "--email-verify-max-age",
+            "email_verify_max_age",
+            "how long an email verification link works",
+        ),
+    ):
+        ages.add_argument(
+            option,
+            type=int,
+            default=getattr(d, field),
+            metavar="SECONDS",
+            help=f"{what} (default: %(default)s)",
+        )
+    return parser
+
+
+def parse_smtp(value: str | None) -> tuple[str, int] | None:
+    """``HOST:PORT`` as a pair; CliError when it is not."""
+    if value is None:
+        return None
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise CliError(f"--smtp must be HOST:PORT (e.g. localhost:1025), not {value!r}")
+    return host, int(port)
+
+
+def read_secret(path: Path | None) -> str | None:
+    """The key in ``path`` (stripped), None without a path; CliError when unreadable/empty."""
+    if path is None:
+        return None
+    try:
+        key = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"cannot read --secret-key-file {str(path)!r}: {exc}") from exc
+    if len(key) < 16:
+        raise CliError(f"--secret-key-file {str(path)!r} must hold a key of 16 characters or more")
+    return key
+
+
+def config_from_args(args: argparse.Namespace) -> ServerConfig:
+    """The ServerConfig of parsed arguments; CliError for values that cannot work."""
+    if not 0 <= args.port < 65536:
+        raise CliError(f"--port must be between 0 and 65535, not {args.port}")
+    limit_fields = (
+        "login_user_limit",
+        "login_ip_limit",
+        "login_global_limit",
+        "two_factor_user_limit",
+        "two_factor_ip_limit",
+        "password_reset_limit",
+    )
+    age_fields = (
+        "reauth_max_age",
+        "reauth_recovery_codes_max_age",
+        "two_factor_max_age",
+        "password_reset_max_age",
+        "email_verify_max_age",
+    )
+    try:
+        for field in limit_fields:
+            parse_limits(getattr(args, field))
+        make_storage(args.ratelimit_storage)
+    except RateLimitConfigError as exc:
+        raise CliError(f"{exc}; see --help for the notation") from exc
+    for field in age_fields:
+        if getattr(args, field) <= 0:
+            option = "--" + field.replace("_", "-")
+            raise CliError(f"{option} must be a positive number of seconds")
+    extra = {}
+    secret = read_secret(args.secret_key_file)
+    if secret is not None:
+        extra["secret_key"] = secret
+    return ServerConfig(
+        host=args.host,
+        port=args.port,
+        database_url=args.database,
+        smtp=parse_smtp(args.smtp),
+        profile=args.profile,
+        ratelimit_storage=args.ratelimit_storage,
+        **{f: getattr(args, f) for f in limit_fields + age_fields},
+        **extra,
+    )
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host``'s IPv4 address and listening; CliError when impossible."""
+    try:
+        address = socket.gethostbyname(host)
+    except OSError as exc:
+        raise CliError(f"cannot resolve --host {host!r} to an IPv4 address") from exc
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind((address, port))
+        sock.listen(1024)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise CliError(
+                f"port {port} on {host} is already in use; choose another "
+                "--port or 0 for a free one"
+            ) from exc
+        raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    return sock
+
+
+def serve(config: ServerConfig) -> None:
+    """Check the database, listen, print the one line, serve until SIGTERM or SIGINT."""
+    import waitress
+
+    from reference_server.app import create_app
+
+    engine = make_engine(config.database_url)
+    sock = listening_socket(config.host, config.port)
+    app = create_app(config, engine=engine)
+    server = waitress.create_server(app, sockets=[sock], threads=8, ident=PROG)
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        server.close()
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    port = sock.getsockname()[1]
+    print(f"{PROG} listening on http://{config.host}:{port}", flush=True)
+    try:
+        server.run()
+    finally:
+        engine.dispose()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        config = config_from_args(args)
+        if args.init_db:
+            make_engine(config.database_url).dispose()
+            return 0
+        serve(config)
+    except (CliError, DatabaseError) as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr, flush=True)
+        return 2
+    return 0

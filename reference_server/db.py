@@ -1,0 +1,69 @@
+"""The database engine, the schema's base class and the per-request ORM session."""
+
+from __future__ import annotations
+
+from flask import current_app, g
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+
+class Base(DeclarativeBase):
+    """Base class of every table; ``Base.metadata.create_all`` builds the schema."""
+
+
+class DatabaseError(Exception):
+    """The database URL cannot be used; the message says why, in one line."""
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine for ``url``, connect to it and create the schema.
+
+    Raises :class:`DatabaseError` when the URL does not parse, names an unknown dialect or
+    driver, or the database cannot be reached or written: the caller reports that before
+    serving anything.
+    """
+    # The models register their tables on Base.metadata when imported.
+    from reference_server import models  # noqa: F401
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseError(f"cannot parse database URL {url!r}") from exc
+    kwargs: dict = {}
+    if parsed.get_backend_name() == "sqlite":
+        # Waitress serves from several threads; a writer waits for another instead of failing.
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        if parsed.database in (None, "", ":memory:"):
+            # An in-memory database exists per connection: share one between the threads.
+            kwargs["poolclass"] = StaticPool
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except NoSuchModuleError as exc:
+        raise DatabaseError(f"unknown database dialect or driver in {url!r}") from exc
+    except (ArgumentError, ImportError) as exc:
+        raise DatabaseError(f"cannot use database URL {url!r}: {exc}") from exc
+    try:
+        Base.metadata.create_all(engine)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise DatabaseError(f"cannot open or create the database {url!r}: {reason}") from exc
+    return engine
+
+
+def db() -> Session:
+    """The ORM session of the current request (created on first use, closed after it)."""
+    if "db" not in g:
+        factory: sessionmaker[Session] = current_app.extensions["reference_server.sessionmaker"]
+        g.db = factory()
+    return g.db
+
+
+def close_db() -> None:
+    """Close the request's ORM session, rolling back whatever a view did not commit."""
+    session = g.pop("db", None)
+    if session is not None:
+        session.close()

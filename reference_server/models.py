@@ -1,0 +1,116 @@
+"""The tables: users, their email addresses, recovery codes, events and web sessions.
+
+Times are POSIX seconds (floats) from the app's clock, so tests can move time and the
+comparisons "issued before the last login / password change" are exact.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from reference_server.db import Base
+
+
+class User(Base):
+    """An account. ``last_totp_step`` is the last accepted TOTP time step (replay guard)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(50), unique=True, index=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    password: Mapped[str] = mapped_column(String(255))
+    password_date: Mapped[float] = mapped_column(Float)
+    date_joined: Mapped[float] = mapped_column(Float)
+    last_login: Mapped[float | None] = mapped_column(Float, nullable=True)
+    totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary(20), nullable=True)
+    last_totp_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    emails: Mapped[list[Email]] = relationship(
+        back_populates="user", order_by="Email.id", cascade="all, delete-orphan"
+    )
+    recovery_codes: Mapped[list[RecoveryCode]] = relationship(
+        back_populates="user", order_by="RecoveryCode.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def primary_email(self) -> Email | None:
+        """The address mail goes to, or None."""
+        return next((e for e in self.emails if e.primary), None)
+
+    @property
+    def has_totp(self) -> bool:
+        """True when an authentication application is set up."""
+        return self.totp_secret is not None
+
+    @property
+    def two_factor_methods(self) -> list[str]:
+        """The second factors set up (WebAuthn keys will join TOTP); recovery codes are not."""
+        return ["totp"] if self.has_totp else []
+
+    @property
+    def has_two_factor(self) -> bool:
+        """True when a second factor is required at login."""
+        return bool(self.two_factor_methods)
+
+    @property
+    def has_recovery_codes(self) -> bool:
+        """True when a set of recovery codes exists (used or not)."""
+        return bool(self.recovery_codes)
+
+    @property
+    def has_burned_recovery_codes(self) -> bool:
+        """True when one of the current codes has been used (the "burn" step is done)."""
+        return any(c.burned is not None for c in self.recovery_codes)
+
+
+class Email(Base):
+    """An email address of a user; exactly one is primary."""
+
+    __tablename__ = "user_emails"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
+    primary: Mapped[bool] = mapped_column(Boolean, default=False)
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    user: Mapped[User] = relationship(back_populates="emails")
+
+
+class RecoveryCode(Base):
+    """One recovery code, hashed (see ``recovery_codes.py``); ``burned`` is when it was used."""
+
+    __tablename__ = "user_recovery_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(255))
+    generated: Mapped[float] = mapped_column(Float)
+    burned: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+    user: Mapped[User] = relationship(back_populates="recovery_codes")
+
+
+class Event(Base):
+    """A security event of an account, tagged like Warehouse's (``account:login:success``)."""
+
+    __tablename__ = "user_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    tag: Mapped[str] = mapped_column(String(100), index=True)
+    time: Mapped[float] = mapped_column(Float)
+    ip_address: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    additional: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+
+
+class WebSession(Base):
+    """A server-side web session; the cookie ``session_id`` holds only ``id``."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[str] = mapped_column(Text)
+    expires: Mapped[float] = mapped_column(Float, index=True)
