@@ -7,6 +7,7 @@ modules. With no ``--base-url`` the session starts the bundled reference server.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -32,6 +33,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="reference",
         help="target profile: a bundled name (reference, reference-2019) or a .toml file;"
         " default: reference",
+    )
+    group.addoption(
+        "--reference-server-path",
+        type=Path,
+        default=None,
+        help="run the reference_server package found in this folder instead of the installed"
+        " one (for example a deliberately broken copy, to see the scenarios fail)",
     )
 
 
@@ -65,7 +73,11 @@ def target(
         yield Target(base_url.rstrip("/"), target_profile, mailbox=None, bundled=False)
         return
     try:
-        with BundledServer(target_profile, tmp_path_factory.mktemp("reference-server")) as server:
+        with BundledServer(
+            target_profile,
+            tmp_path_factory.mktemp("reference-server"),
+            server_path=pytestconfig.getoption("reference_server_path"),
+        ) as server:
             assert server.target is not None
             yield server.target
     except HarnessError as error:

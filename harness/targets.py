@@ -160,11 +160,22 @@ class BundledServer:
 
     Use as a context manager; :attr:`target` is valid inside it. The server's output goes to
     ``workdir/server.log``.
+
+    :param server_path: a folder holding another copy of the ``reference_server`` package to
+        run instead of the installed one (a deliberately broken copy, to show that the
+        scenarios catch what it breaks).
     """
 
-    def __init__(self, profile: Profile, workdir: Path, start_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        profile: Profile,
+        workdir: Path,
+        server_path: Path | None = None,
+        start_timeout: float = 30.0,
+    ) -> None:
         self.profile = profile
         self.workdir = workdir
+        self.server_path = server_path
         self.start_timeout = start_timeout
         self._sink = SmtpSink()
         self._process: subprocess.Popen[str] | None = None
@@ -210,12 +221,21 @@ class BundledServer:
         ]
         # Unbuffered, so the ready line arrives as soon as it is printed.
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        if self.server_path is not None:
+            if not (self.server_path / "reference_server" / "__main__.py").is_file():
+                raise TargetError(f"{self.server_path} holds no reference_server package")
+            env["PYTHONPATH"] = os.pathsep.join(
+                filter(None, [str(self.server_path), env.get("PYTHONPATH")])
+            )
         self._process = subprocess.Popen(
             command,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
             env=env,
+            # `python -m` puts the working folder first on sys.path: keep it away from any
+            # checkout's own reference_server, so that server_path decides which one runs.
+            cwd=self.workdir,
         )
         lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(
