@@ -6,7 +6,7 @@ from playwright.sync_api import BrowserType
 from harness import browsers
 from harness.errors import HarnessError
 
-pytest_plugins = ["harness.plugin"]
+pytest_plugins = ["harness.plugin", "pytester"]
 
 
 @pytest.fixture(scope="session")

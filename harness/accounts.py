@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from harness.client import HtmlPage, IndexClient
 from harness.errors import ContractMismatch, TargetError
 from harness.mail import link_in
+from harness.redaction import Secret
 from harness.targets import Target
 from virtual_authenticators.totp import TotpApp
 
@@ -37,7 +38,7 @@ class TestAccount:
         """A recovery code not yet used, marked used now."""
         code = next(c for c in self.recovery_codes if c not in self.used_recovery_codes)
         self.used_recovery_codes.add(code)
-        return code
+        return Secret(code)
 
 
 class AccountFactory:
@@ -62,7 +63,7 @@ class AccountFactory:
             raise TargetError("verifying a new account's email needs the target's mailbox")
         name = "t" + secrets.token_hex(6)
         account = TestAccount(
-            username=name, email=f"{name}@example.com", password=secrets.token_urlsafe(18)
+            username=name, email=f"{name}@example.com", password=Secret(secrets.token_urlsafe(18))
         )
         client = IndexClient(self.target.base_url)
         _expect_redirect(
@@ -72,7 +73,9 @@ class AccountFactory:
             self.verify_email(client, account)
         codes_first = totp and self.target.profile.recovery_codes_before_first_method
         if recovery_codes or codes_first:
-            account.recovery_codes = client.generate_recovery_codes(account.password)
+            account.recovery_codes = [
+                Secret(code) for code in client.generate_recovery_codes(account.password)
+            ]
         if codes_first:
             _expect_redirect(
                 client.burn_recovery_code(account.unused_recovery_code()), "burning a recovery code"

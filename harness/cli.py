@@ -1,7 +1,7 @@
 """The ``harness`` command: ``harness run`` runs the scenario suites and keeps the report.
 
 ``harness run`` writes each run under ``reports/<UTC timestamp>/`` (``junit.xml``,
-``allure-results/``, Playwright's artifacts of failed browser tests) and points
+``allure-results/``, screenshots of failed browser tests) and points
 ``reports/latest`` at it. Arguments after ``--`` go to pytest unchanged.
 """
 
@@ -65,8 +65,9 @@ def run(args: argparse.Namespace) -> int:
         f"--junitxml={folder / 'junit.xml'}",
         f"--alluredir={folder / 'allure-results'}",
         f"--output={folder / 'artifacts'}",
+        # Playwright's traces record every typed value, passwords included, so they stay off
+        # until they can be kept without secrets.
         "--screenshot=only-on-failure",
-        "--tracing=retain-on-failure",
         *([f"--base-url={args.base_url}"] if args.base_url else []),
         *args.pytest_args,
     ]

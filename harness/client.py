@@ -15,6 +15,7 @@ import requests
 from bs4 import BeautifulSoup, Tag
 
 from harness.errors import ContractMismatch
+from harness.redaction import Secret
 
 REAUTH_FORM = "form#reauthenticate-form"
 
@@ -182,7 +183,11 @@ class IndexClient:
                 f"the password step answered {page.status} to {page.location or 'nowhere'},"
                 " not 303 to /account/two-factor/?<token>"
             )
-        return page.location
+        return Secret(page.location)
+
+    def log_in_with_totp(self, username: str, password: str, code: str) -> HtmlPage:
+        """Both login steps: the password, then ``code`` on the two-factor page."""
+        return self.two_factor_totp(self.password_step(username, password), code)
 
     def logout(self) -> HtmlPage:
         return self.submit("/account/logout/", "form#logout-form")

@@ -18,6 +18,7 @@ from email.message import EmailMessage
 from aiosmtpd.controller import Controller
 
 from harness.errors import MailTimeout
+from harness.redaction import Secret
 
 URL_PATTERN = re.compile(r"https?://[^\s\"'<>]+")
 
@@ -86,13 +87,13 @@ class Mailbox:
 
 
 def link_in(mail: Mail, path: str) -> str:
-    """The first link in ``mail`` whose URL contains ``path``.
+    """The first link in ``mail`` whose URL contains ``path`` (its repr masked: links carry tokens).
 
     :raises LookupError: the message has no such link.
     """
     for url in URL_PATTERN.findall(mail.text):
         if path in url:
-            return url.rstrip(".,;)")
+            return Secret(url.rstrip(".,;)"))
     raise LookupError(f"the mail {mail.subject!r} has no link to {path}")
 
 

@@ -29,7 +29,7 @@ class TotpApp:
         and a test may pass a skewed or frozen clock.
     """
 
-    secret: str
+    secret: str = field(repr=False)
     digits: int = 6
     interval: int = 30
     algorithm: str = "sha1"

@@ -4,7 +4,7 @@ import secrets
 import time
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from harness.accounts import TestAccount
 from harness.mail import Mailbox, link_in
@@ -98,19 +98,13 @@ class TestTwoFactorJourney:
         assert not IndexPage(page).is_logged_in()
 
     @pytest.mark.requirement("TOTP-NOJS-01")
-    def test_totp_login_works_without_javascript(
-        self, browser: Browser, base_url: str, make_account
-    ) -> None:
+    def test_totp_login_works_without_javascript(self, new_context, make_account) -> None:
         account = make_account(totp=True)
-        context = browser.new_context(base_url=base_url, java_script_enabled=False)
-        try:
-            page = context.new_page()
-            log_in_with_password(page, account)
-            account.totp.wait_for_fresh_step()
-            TwoFactorPage(page).submit_totp(account.totp.current())
-            expect(IndexPage(page).user_indicator).to_have_text(account.username)
-        finally:
-            context.close()
+        page = new_context(java_script_enabled=False).new_page()
+        log_in_with_password(page, account)
+        account.totp.wait_for_fresh_step()
+        TwoFactorPage(page).submit_totp(account.totp.current())
+        expect(IndexPage(page).user_indicator).to_have_text(account.username)
 
 
 class TestRecoveryCodeJourney:

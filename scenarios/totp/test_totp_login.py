@@ -103,15 +103,8 @@ class TestTotpReplay:
     def test_accepted_code_is_refused_at_the_next_login(self, account, make_client) -> None:
         first, second = make_client(), make_client()
         code = account.totp.current()
-        assert (
-            first.two_factor_totp(
-                first.password_step(account.username, account.password), code
-            ).status
-            == 303
-        )
-        page = second.two_factor_totp(
-            second.password_step(account.username, account.password), code
-        )
+        assert first.log_in_with_totp(account.username, account.password, code).status == 303
+        page = second.log_in_with_totp(account.username, account.password, code)
         assert page.status == 200
         assert page.errors("totp")
         assert not is_logged_in(second)
@@ -122,14 +115,12 @@ class TestTotpReplay:
     ) -> None:
         first, second = make_client(), make_client()
         assert (
-            first.two_factor_totp(
-                first.password_step(account.username, account.password), account.totp.current()
+            first.log_in_with_totp(
+                account.username, account.password, account.totp.current()
             ).status
             == 303
         )
-        page = second.two_factor_totp(
-            second.password_step(account.username, account.password), account.totp.previous()
-        )
+        page = second.log_in_with_totp(account.username, account.password, account.totp.previous())
         assert page.status == 200
         assert not is_logged_in(second)
 
@@ -137,14 +128,9 @@ class TestTotpReplay:
     def test_spaced_variant_of_an_accepted_code_is_refused(self, account, make_client) -> None:
         first, second = make_client(), make_client()
         code = account.totp.current()
-        assert (
-            first.two_factor_totp(
-                first.password_step(account.username, account.password), code
-            ).status
-            == 303
-        )
-        page = second.two_factor_totp(
-            second.password_step(account.username, account.password), f" {code[:3]} {code[3:]} "
+        assert first.log_in_with_totp(account.username, account.password, code).status == 303
+        page = second.log_in_with_totp(
+            account.username, account.password, f" {code[:3]} {code[3:]} "
         )
         assert page.status == 200
         assert not is_logged_in(second)

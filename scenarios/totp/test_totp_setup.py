@@ -102,9 +102,7 @@ class TestProvision:
     @pytest.mark.requirement("TOTP-SETUP-08")
     def test_active_totp_is_not_replaced_by_provisioning_again(self, make_account, client) -> None:
         account = make_account(totp=True)
-        client.two_factor_totp(
-            client.password_step(account.username, account.password), account.totp.current()
-        )
+        client.log_in_with_totp(account.username, account.password, account.totp.current())
         page = client.open_sensitive(PROVISION, account.password)
         assert page.status == 303
         assert not page.has(".totp-form__qr img")
@@ -146,9 +144,7 @@ class TestRemove:
     @pytest.fixture
     def logged_in(self, make_account, client) -> TestAccount:
         account = make_account(totp=True)
-        client.two_factor_totp(
-            client.password_step(account.username, account.password), account.totp.current()
-        )
+        client.log_in_with_totp(account.username, account.password, account.totp.current())
         return account
 
     def remove(self, client: IndexClient, account: TestAccount, password: str):

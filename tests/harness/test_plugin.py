@@ -4,8 +4,6 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["pytester"]
-
 
 def test_plugin_registers_the_harness_markers(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("--markers")
