@@ -103,12 +103,7 @@ def complete_login(user: User) -> None:
     here on, because it was issued before ``last_login``.
     """
     moment = now()
-    flashes = session.get("_flashes")
-    session.rotate()
-    session.clear()
-    new_csrf_token()
-    if flashes:
-        session["_flashes"] = flashes
+    fresh_session()
     session["user_id"] = user.id
     session["password_date"] = user.password_date
     session["auth_time"] = moment
@@ -116,6 +111,20 @@ def complete_login(user: User) -> None:
     record_event(user, "account:login:success")
     db().commit()
     g.current_user = user
+
+
+def fresh_session() -> None:
+    """Give the session a new id and CSRF token, keeping only its pending flash messages.
+
+    Called at every change of privilege (password step, login), so that a session id or CSRF
+    token from before it is worth nothing after it (session fixation).
+    """
+    flashes = session.get("_flashes")
+    session.rotate()
+    session.clear()
+    new_csrf_token()
+    if flashes:
+        session["_flashes"] = flashes
 
 
 def reauth_needed(max_age: int) -> bool:

@@ -98,6 +98,12 @@ class RateLimits:
             yield
 
     @staticmethod
+    def hit(*checks: tuple[Limiter, str]) -> None:
+        """Count one failure against each ``(limiter, key)`` pair."""
+        for limiter, key in checks:
+            limiter.hit(key)
+
+    @staticmethod
     def retry_after(*checks: tuple[Limiter, str]) -> int | None:
         """The longest wait among ``(limiter, key)`` pairs, or None when none is exceeded."""
         waits = [w for limiter, key in checks if (w := limiter.exceeded(key)) is not None]

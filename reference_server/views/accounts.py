@@ -29,6 +29,7 @@ from reference_server.auth import (
     current_user,
     email_user,
     find_user,
+    fresh_session,
     login_redirect,
     login_required,
     now,
@@ -37,7 +38,6 @@ from reference_server.auth import (
     record_event,
     tokens,
 )
-from reference_server.csrf import new_csrf_token
 from reference_server.db import db
 from reference_server.models import Email, User
 from reference_server.passwords import password_errors
@@ -205,8 +205,7 @@ def login() -> Response | str | tuple[str, int]:
         user = find_user(username)
         ok = passwords().verify(user.password if user else None, password)
         if not ok:
-            for limiter, key in checks:
-                limiter.hit(key)
+            ratelimits().hit(*checks)
     if not ok:
         if user is not None:
             record_event(user, "account:login:failure", {"reason": "invalid_password"})
@@ -230,12 +229,7 @@ def start_two_factor(user: User, redirect_to: str) -> Response:
     The session gets a new id and CSRF token and holds no user: the pending login is only
     in the signed token, which is void once the user completes any login.
     """
-    flashes = session.get("_flashes")
-    session.rotate()
-    session.clear()
-    new_csrf_token()
-    if flashes:
-        session["_flashes"] = flashes
+    fresh_session()
     token = tokens().dumps("two-factor", {"user_id": user.id, "redirect_to": redirect_to})
     return redirect(f"{url_for('two_factor.two_factor')}?{token}", 303)
 
@@ -447,8 +441,7 @@ def reauthenticate() -> Response | str | tuple[str, int]:
             return locked_out("reauthenticate.html", wait, errors=[], **context)
         ok = passwords().verify(user.password, request.form.get("password", ""))
         if not ok:
-            for limiter, key in checks:
-                limiter.hit(key)
+            ratelimits().hit(*checks)
     if not ok:
         record_event(user, "account:reauthenticate:failure")
         db().commit()

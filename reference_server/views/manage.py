@@ -183,8 +183,7 @@ def remove_totp(account: User) -> Response:
             )
         ok = passwords().verify(account.password, request.form.get("confirm_password", ""))
         if not ok:
-            for limiter, key in checks:
-                limiter.hit(key)
+            ratelimits().hit(*checks)
     if not ok:
         record_event(account, "account:two_factor:removal_failed", {"method": "totp"})
         db().commit()

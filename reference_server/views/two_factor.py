@@ -109,8 +109,7 @@ def two_factor() -> Response | str:
         )
         db().commit()
         if not accepted:
-            for limiter, key in checks:
-                limiter.hit(key)
+            ratelimits().hit(*checks)
     if not accepted:
         record_event(user, "account:login:failure", {"reason": "invalid_totp"})
         db().commit()
@@ -170,8 +169,7 @@ def recovery_code_attempt(user: User, template: str, context: dict) -> Response 
             return locked_out(template, wait, **context)
         error = check_recovery_code(user, code)
         if error is not None:
-            for limiter, key in checks:
-                limiter.hit(key)
+            ratelimits().hit(*checks)
     if error is not None:
         record_event(user, "account:recovery_codes:failure", {"reason": error})
         db().commit()

@@ -118,3 +118,18 @@ class TestVerifyEmail:
         assert page.status == 303
         assert not stranger.get("/").has("#user-indicator")
         assert stranger.get("/manage/account/").status == 303
+
+    @pytest.mark.requirement("ACCOUNT-VERIFY-04")
+    def test_link_opened_by_another_account_verifies_nothing(
+        self, make_client, make_account, mailbox: Mailbox
+    ) -> None:
+        owner, other = make_client(), make_client()
+        name = fresh_name()
+        address = f"{name}@example.com"
+        owner.register(name, address, secrets.token_urlsafe(16))
+        link = link_in(mailbox.wait_for(address, "Verify your email"), "/account/verify-email/")
+        stranger = make_account(verified=False)
+        other.login(stranger.username, stranger.password)
+        other.get(link)
+        row = f'#account-emails tr[data-email="{address}"] .email-status'
+        assert owner.get("/manage/account/").one(row).get_text(strip=True) == "Unverified"

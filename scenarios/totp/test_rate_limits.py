@@ -73,6 +73,22 @@ class TestTwoFactorRateLimit:
         page = client.recovery_code_login(url, account.unused_recovery_code())
         assert page.status == 429
 
+    @pytest.mark.requirement("RATE-2FA-02")
+    def test_failed_recovery_codes_count_toward_the_second_factor_limit(
+        self, make_account, make_client, target_profile: Profile
+    ) -> None:
+        allowed = limit_of(target_profile, "two_factor_per_user")
+        account = make_account(totp=True, recovery_codes=True)
+        for attempt in range(allowed):
+            client = make_client()
+            url = client.password_step(account.username, account.password)
+            assert client.recovery_code_login(url, f"{attempt:016x}").status == 200
+        account.totp.wait_for_fresh_step(3)
+        page = make_client().log_in_with_totp(
+            account.username, account.password, account.totp.current()
+        )
+        assert page.status == 429
+
     @pytest.mark.requirement("RATE-2FA-01")
     def test_right_code_is_accepted_below_the_limit(
         self, make_account, make_client, target_profile: Profile

@@ -39,6 +39,7 @@ def test_scenarios_fail_against_the_broken_server(mutant: Mutant, tmp_path: Path
             "pytest",
             *mutant.catches,
             f"--reference-server-path={server_path}",
+            *mutant.pytest_args,
             f"--junitxml={junit}",
             "-p",
             "no:cacheprovider",
