@@ -408,4 +408,68 @@ MUTANTS = (
             f"{REGISTRATION}::TestVerifyEmail::test_link_opened_by_another_account_verifies_nothing",
         ),
     ),
+    Mutant(
+        name="csrf-not-checked-when-removing-totp",
+        file="csrf.py",
+        original='    if request.method != "POST":\n        return\n',
+        broken="    return\n",
+        catches=(f"{TOTP_SETUP}::TestRemove::test_removal_without_csrf_token_is_refused",),
+        # Under the current policy the last-method rule refuses the removal anyway.
+        pytest_args=("--target-profile=reference-2019",),
+    ),
+    Mutant(
+        name="session-cookie-readable-by-scripts",
+        file="sessions.py",
+        original="            httponly=True,\n",
+        broken="            httponly=False,\n",
+        catches=(f"{SESSIONS}::TestSession::test_session_cookie_is_httponly_and_samesite",),
+    ),
+    Mutant(
+        name="pages-can-be-framed",
+        file="app.py",
+        original=(
+            '        response.headers["X-Frame-Options"] = "DENY"\n'
+            '        response.headers["Content-Security-Policy"] = "frame-ancestors \'none\'"\n'
+        ),
+        broken="",
+        catches=(
+            f"{TOTP_SETUP}::TestProvision::test_provisioning_pages_cannot_be_framed_or_cached",
+        ),
+    ),
+    Mutant(
+        name="active-totp-replaced-by-provisioning",
+        file="views/manage.py",
+        original="    if account.has_totp:\n        return to_two_factor_page()\n",
+        broken="",
+        catches=(
+            f"{TOTP_SETUP}::TestProvision::test_active_totp_is_not_replaced_by_provisioning_again",
+        ),
+    ),
+    Mutant(
+        name="totp-without-recovery-codes-first",
+        file="views/manage.py",
+        original='    if config().profile == "current":\n        if not account.has_recovery_codes',
+        broken="    if False:\n        if not account.has_recovery_codes",
+        catches=(
+            f"{TOTP_SETUP}::TestPrerequisites"
+            "::test_totp_needs_recovery_codes_first_when_the_policy_says_so",
+        ),
+    ),
+    Mutant(
+        name="recovery-codes-shown-again",
+        file="views/manage.py",
+        original="    if account.has_recovery_codes:\n        return no_store(",
+        broken="    if False:\n        return no_store(",
+        catches=(f"{RECOVERY_CODES}::TestGenerate::test_codes_are_not_shown_again",),
+    ),
+    Mutant(
+        name="password-reset-requests-not-limited",
+        file="views/accounts.py",
+        original="            allowed = limiter.exceeded(str(user.id)) is None\n",
+        broken="            allowed = True\n",
+        catches=(
+            f"{PASSWORD_RESET}::TestResetRequest"
+            "::test_requests_beyond_the_limit_send_no_mail_and_look_the_same",
+        ),
+    ),
 )
