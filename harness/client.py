@@ -8,7 +8,9 @@ directly.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -18,6 +20,48 @@ from harness.errors import ContractMismatch
 from harness.redaction import Secret
 
 REAUTH_FORM = "form#reauthenticate-form"
+WEBAUTHN_PROVISION = "/manage/account/webauthn-provision"
+WEBAUTHN_AUTHENTICATE = "/account/webauthn-authenticate"
+
+
+@dataclass(frozen=True)
+class JsonAnswer:
+    """The answer to a WebAuthn call: ``{"success": …}`` or ``{"fail": {"errors": […]}}``."""
+
+    status: int
+    body: dict[str, Any]
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == 200 and "success" in self.body
+
+    @property
+    def errors(self) -> list[str]:
+        return list(self.body.get("fail", {}).get("errors", []))
+
+
+def warehouse_credential(credential: dict[str, Any]) -> str:
+    """A browser's ``credential.toJSON()`` in the form Warehouse's page posts it.
+
+    Warehouse's JavaScript sends the client extension results as a JSON string under
+    ``registrationClientExtensions`` (registration) or ``assertionClientExtensions``
+    (assertion), beside ``id``, ``rawId``, ``type`` and ``response``.
+    """
+    extensions = json.dumps(credential.get("clientExtensionResults", {}))
+    key = (
+        "registrationClientExtensions"
+        if "attestationObject" in credential["response"]
+        else "assertionClientExtensions"
+    )
+    return json.dumps(
+        {
+            "id": credential["id"],
+            "rawId": credential["rawId"],
+            "type": credential["type"],
+            "response": credential["response"],
+            key: extensions,
+        }
+    )
 
 
 @dataclass
@@ -258,3 +302,78 @@ class IndexClient:
     def reauthenticate(self, page: HtmlPage, password: str, **overrides: str) -> HtmlPage:
         """Submit the re-authentication form rendered on ``page``, optionally tampered."""
         return self.submit_page(page, REAUTH_FORM, password=password, **overrides)
+
+    def webauthn_provision_options(self, password: str) -> tuple[HtmlPage, dict[str, Any]]:
+        """Open key provisioning (re-authenticating if asked); the page and its creation options."""
+        page = self.open_sensitive(WEBAUTHN_PROVISION, password)
+        if page.status != 200:
+            raise ContractMismatch(f"{WEBAUTHN_PROVISION} answered {page.status}")
+        return page, self.json_get(f"{WEBAUTHN_PROVISION}/options").body
+
+    def webauthn_provision_validate(
+        self, page: HtmlPage, label: str, credential: dict[str, Any] | str
+    ) -> JsonAnswer:
+        """Post a new key's registration response, as the provisioning page's script does.
+
+        :param credential: the authenticator's ``RegistrationResponseJSON``, or a raw string to
+            send as it is (to try malformed input).
+        """
+        token = str(page.one("#webauthn-provision-begin").get("value", ""))
+        return self.json_post(
+            f"{WEBAUTHN_PROVISION}/validate",
+            {
+                "label": label,
+                "csrf_token": token,
+                "credential": credential
+                if isinstance(credential, str)
+                else warehouse_credential(credential),
+            },
+        )
+
+    def webauthn_authenticate_options(self, two_factor_url: str) -> JsonAnswer:
+        """The request options of the login's WebAuthn step."""
+        query = urlsplit(self.url(two_factor_url)).query
+        return self.json_get(f"{WEBAUTHN_AUTHENTICATE}/options?{query}")
+
+    def webauthn_authenticate_validate(
+        self, two_factor_url: str, credential: dict[str, Any] | str, remember_device: bool = False
+    ) -> JsonAnswer:
+        """Post an assertion for the login's WebAuthn step, with the two-factor page's token."""
+        page = self.get(two_factor_url)
+        token = str(page.one("#webauthn-auth-begin").get("value", ""))
+        query = urlsplit(self.url(two_factor_url)).query
+        fields = {
+            "csrf_token": token,
+            "credential": credential
+            if isinstance(credential, str)
+            else warehouse_credential(credential),
+        }
+        if remember_device:
+            fields["remember_device"] = "true"
+        return self.json_post(f"{WEBAUTHN_AUTHENTICATE}/validate?{query}", fields)
+
+    def json_get(self, path: str) -> JsonAnswer:
+        response = self.http.get(self.url(path), allow_redirects=False, timeout=self.timeout)
+        return JsonAnswer(response.status_code, _json_body(response))
+
+    def json_post(self, path: str, fields: dict[str, str]) -> JsonAnswer:
+        """POST ``fields`` as multipart/form-data, as the page's ``FormData`` does."""
+        response = self.http.post(
+            self.url(path),
+            files={name: (None, value) for name, value in fields.items()},
+            allow_redirects=False,
+            timeout=self.timeout,
+        )
+        return JsonAnswer(response.status_code, _json_body(response))
+
+
+def _json_body(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        raise ContractMismatch(
+            f"{urlsplit(response.url).path} answered {response.status_code} without JSON"
+        ) from None
+    if not isinstance(body, dict):
+        raise ContractMismatch(f"{urlsplit(response.url).path} answered JSON that is not an object")
+    return body

@@ -1,8 +1,10 @@
 """Reading forms out of the index's HTML, as a browser would submit them."""
 
+import json
+
 import requests
 
-from harness.client import HtmlPage
+from harness.client import HtmlPage, warehouse_credential
 
 FORM = """
 <form id="f" method="POST" action="/account/login/">
@@ -36,3 +38,34 @@ def test_flashes_and_field_errors_are_read_by_kind() -> None:
     assert page.flashes("error") == ["Bad thing"]
     assert page.flashes("success") == []
     assert page.errors("totp") == ["Invalid TOTP code."]
+
+
+def test_registration_is_posted_in_warehouses_form() -> None:
+    credential = {
+        "id": "abc",
+        "rawId": "abc",
+        "type": "public-key",
+        "response": {"attestationObject": "AO", "clientDataJSON": "CD"},
+        "clientExtensionResults": {},
+        "authenticatorAttachment": "cross-platform",
+    }
+    assert json.loads(warehouse_credential(credential)) == {
+        "id": "abc",
+        "rawId": "abc",
+        "type": "public-key",
+        "response": {"attestationObject": "AO", "clientDataJSON": "CD"},
+        "registrationClientExtensions": "{}",
+    }
+
+
+def test_assertion_carries_its_extensions_under_the_assertion_key() -> None:
+    credential = {
+        "id": "abc",
+        "rawId": "abc",
+        "type": "public-key",
+        "response": {"authenticatorData": "AD", "clientDataJSON": "CD", "signature": "S"},
+        "clientExtensionResults": {"appid": False},
+    }
+    posted = json.loads(warehouse_credential(credential))
+    assert posted["assertionClientExtensions"] == '{"appid": false}'
+    assert "registrationClientExtensions" not in posted
