@@ -15,6 +15,7 @@ from harness.errors import ContractMismatch, TargetError
 from harness.mail import link_in
 from harness.redaction import Secret
 from harness.targets import Target
+from virtual_authenticators.base import Authenticator
 from virtual_authenticators.totp import TotpApp
 
 
@@ -31,6 +32,7 @@ class TestAccount:
     email: str
     password: str = field(repr=False)
     totp: TotpApp | None = field(default=None, repr=False)
+    security_key: Authenticator | None = field(default=None, repr=False)
     recovery_codes: list[str] = field(default_factory=list, repr=False)
     used_recovery_codes: set[str] = field(default_factory=set, repr=False)
 
@@ -48,7 +50,13 @@ class AccountFactory:
         self.target = target
 
     def create(
-        self, *, verified: bool = True, recovery_codes: bool = False, totp: bool = False
+        self,
+        *,
+        verified: bool = True,
+        recovery_codes: bool = False,
+        totp: bool = False,
+        security_key: Authenticator | None = None,
+        two_factor_ready: bool = False,
     ) -> TestAccount:
         """Register a new account and set it up.
 
@@ -56,10 +64,15 @@ class AccountFactory:
         :param recovery_codes: generate recovery codes (and keep them on the account).
         :param totp: set up a TOTP app; implies ``verified``, and recovery codes with one burned
             when the target's profile asks for them before the first 2FA method.
+        :param security_key: enrol this authenticator as the key labelled "key 1", with the
+            same prerequisites as ``totp``.
+        :param two_factor_ready: meet those prerequisites without adding a method, so that the
+            scenario can add the first one itself.
         :raises TargetError: the target lacks a mailbox the harness can read.
         :raises ContractMismatch: a step did not answer as the contract says.
         """
-        if (verified or totp) and self.target.mailbox is None:
+        two_factor = totp or security_key is not None or two_factor_ready
+        if (verified or two_factor) and self.target.mailbox is None:
             raise TargetError("verifying a new account's email needs the target's mailbox")
         name = "t" + secrets.token_hex(6)
         account = TestAccount(
@@ -69,9 +82,9 @@ class AccountFactory:
         _expect_redirect(
             client.register(account.username, account.email, account.password), "registration"
         )
-        if verified or totp:
+        if verified or two_factor:
             self.verify_email(client, account)
-        codes_first = totp and self.target.profile.recovery_codes_before_first_method
+        codes_first = two_factor and self.target.profile.recovery_codes_before_first_method
         if recovery_codes or codes_first:
             account.recovery_codes = [
                 Secret(code) for code in client.generate_recovery_codes(account.password)
@@ -82,6 +95,11 @@ class AccountFactory:
             )
         if totp:
             account.totp = self.enable_totp(client, account)
+        if security_key is not None:
+            answer = client.enrol_security_key(security_key, "key 1", account.password)
+            if not answer.succeeded:
+                raise ContractMismatch(f"enrolling a security key failed: {answer.errors}")
+            account.security_key = security_key
         return account
 
     def verify_email(self, client: IndexClient, account: TestAccount) -> None:

@@ -18,6 +18,7 @@ from bs4 import BeautifulSoup, Tag
 
 from harness.errors import ContractMismatch
 from harness.redaction import Secret
+from virtual_authenticators.base import Authenticator
 
 REAUTH_FORM = "form#reauthenticate-form"
 WEBAUTHN_PROVISION = "/manage/account/webauthn-provision"
@@ -351,6 +352,27 @@ class IndexClient:
         if remember_device:
             fields["remember_device"] = "true"
         return self.json_post(f"{WEBAUTHN_AUTHENTICATE}/validate?{query}", fields)
+
+    @property
+    def origin(self) -> str:
+        """The origin a browser reports for the target's pages."""
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    def enrol_security_key(self, key: Authenticator, label: str, password: str) -> JsonAnswer:
+        """Enrol ``key`` for the logged-in user as the provisioning page's script does."""
+        page, options = self.webauthn_provision_options(password)
+        return self.webauthn_provision_validate(page, label, key.create(options, self.origin))
+
+    def log_in_with_key(self, username: str, password: str, key: Authenticator) -> JsonAnswer:
+        """Both login steps: the password, then an assertion from ``key``."""
+        two_factor_url = self.password_step(username, password)
+        options = self.webauthn_authenticate_options(two_factor_url)
+        if "fail" in options.body:
+            return options
+        return self.webauthn_authenticate_validate(
+            two_factor_url, key.get(options.body, self.origin)
+        )
 
     def json_get(self, path: str) -> JsonAnswer:
         response = self.http.get(self.url(path), allow_redirects=False, timeout=self.timeout)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -106,10 +107,10 @@ def client(make_client: Callable[[], IndexClient]) -> IndexClient:
 
 @pytest.fixture
 def make_account(target: Target) -> Callable[..., TestAccount]:
-    """Makes fresh accounts: ``make_account(totp=True)``, ``make_account(verified=False)``…"""
+    """Makes fresh accounts: ``make_account(totp=True)``, ``make_account(security_key=key)``…"""
     factory = AccountFactory(target)
 
-    def make(**traits: bool) -> TestAccount:
+    def make(**traits: Any) -> TestAccount:
         if target.mailbox is None:
             pytest.skip(
                 "making a test account needs the target's mail, which the harness cannot read"

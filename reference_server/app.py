@@ -84,9 +84,10 @@ def create_app(
     def http_error(error: HTTPException) -> tuple[str, int]:
         return render_template("error.html", error=error), error.code or 500
 
-    from reference_server.views import accounts, manage, two_factor
+    from reference_server.views import accounts, manage, two_factor, webauthn
 
     app.register_blueprint(accounts.bp)
     app.register_blueprint(two_factor.bp)
     app.register_blueprint(manage.bp)
+    app.register_blueprint(webauthn.bp)
     return app

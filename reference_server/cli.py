@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+from urllib.parse import urlsplit
 
 from reference_server.config import PROFILES, ServerConfig
 from reference_server.db import DatabaseError, make_engine
@@ -36,8 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="A Warehouse-compatible package index that serves the login and two-factor "
-        "contract the harness tests (register, email verification, login, TOTP, recovery "
-        "codes, re-authentication, password reset).",
+        "contract the harness tests (register, email verification, login, TOTP, WebAuthn "
+        "security keys, recovery codes, re-authentication, password reset).",
     )
     serve = parser.add_argument_group("serving")
     serve.add_argument(
@@ -83,6 +84,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="file whose content is the key that signs tokens and cookies "
         "(default: a random key per start, so links die with the process)",
     )
+    serve.add_argument(
+        "--rp-id",
+        metavar="DOMAIN",
+        help="WebAuthn relying party ID that security keys are bound to: a domain name, "
+        "e.g. 'localhost' or 'pypi.example.org' (default: the host name of each request, "
+        "without port; browsers refuse IP addresses such as 127.0.0.1)",
+    )
+    serve.add_argument(
+        "--origin",
+        metavar="URL",
+        help="the exact origin (scheme://host[:port], no path) that WebAuthn responses must "
+        "come from, e.g. 'https://pypi.example.org' (default: the scheme and host of each "
+        "request)",
+    )
 
     limits = parser.add_argument_group(
         "rate limits",
@@ -102,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
         (
             "--two-factor-user-limit",
             "two_factor_user_limit",
-            "failed second factors (TOTP and recovery codes together) per user",
+            "failed second factors (TOTP, security keys and recovery codes together) per user",
         ),
         (
             "--two-factor-ip-limit",
@@ -166,6 +181,39 @@ def parse_smtp(value: str | None) -> tuple[str, int] | None:
     return host, int(port)
 
 
+def parse_rp_id(value: str | None) -> str | None:
+    """A WebAuthn RP ID: a bare host name, lower case; CliError for a URL or host:port."""
+    if value is None:
+        return None
+    if not value or any(c in value for c in "/:@ ") or value.startswith("."):
+        raise CliError(f"--rp-id must be a domain name such as localhost, not {value!r}")
+    return value.lower()
+
+
+def parse_origin(value: str | None) -> str | None:
+    """A WebAuthn origin ``scheme://host[:port]``; CliError for anything else (paths too)."""
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    try:
+        port_ok = parts.port is None or 0 < parts.port < 65536
+    except ValueError:
+        port_ok = False
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or parts.username
+        or not port_ok
+    ):
+        raise CliError(
+            f"--origin must be scheme://host[:port], e.g. http://localhost:8000, not {value!r}"
+        )
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
 def read_secret(path: Path | None) -> str | None:
     """The key in ``path`` (stripped), None without a path; CliError when unreadable/empty."""
     if path is None:
@@ -208,7 +256,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         if getattr(args, field) <= 0:
             option = "--" + field.replace("_", "-")
             raise CliError(f"{option} must be a positive number of seconds")
-    extra = {}
+    extra: dict = {"rp_id": parse_rp_id(args.rp_id), "origin": parse_origin(args.origin)}
     secret = read_secret(args.secret_key_file)
     if secret is not None:
         extra["secret_key"] = secret

@@ -34,6 +34,11 @@ class ServerConfig:
     # A random key per start unless one is read from --secret-key-file: tokens and
     # remember-device cookies then die with the process, accounts and sessions do not.
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
+    # WebAuthn relying party: None derives them from each request (RP ID = the request's host
+    # name without port, origin = scheme://host[:port]); set them behind a proxy or when the
+    # public name differs from the one the server is reached by.
+    rp_id: str | None = None
+    origin: str | None = None
 
     login_user_limit: str = "10 per 5 minutes"
     login_ip_limit: str = "10 per 5 minutes"

@@ -1,4 +1,5 @@
-"""The tables: users, their email addresses, recovery codes, events and web sessions.
+"""The tables: users, their email addresses, recovery codes, WebAuthn keys, events and web
+sessions.
 
 Times are POSIX seconds (floats) from the app's clock, so tests can move time and the
 comparisons "issued before the last login / password change" are exact.
@@ -6,7 +7,17 @@ comparisons "issued before the last login / password change" are exact.
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from reference_server.db import Base
@@ -33,6 +44,9 @@ class User(Base):
     recovery_codes: Mapped[list[RecoveryCode]] = relationship(
         back_populates="user", order_by="RecoveryCode.id", cascade="all, delete-orphan"
     )
+    webauthn: Mapped[list[WebAuthn]] = relationship(
+        back_populates="user", order_by="WebAuthn.id", cascade="all, delete-orphan"
+    )
 
     @property
     def primary_email(self) -> Email | None:
@@ -45,9 +59,14 @@ class User(Base):
         return self.totp_secret is not None
 
     @property
+    def has_webauthn(self) -> bool:
+        """True when at least one security key (WebAuthn credential) is enrolled."""
+        return bool(self.webauthn)
+
+    @property
     def two_factor_methods(self) -> list[str]:
-        """The second factors set up (WebAuthn keys will join TOTP); recovery codes are not."""
-        return ["totp"] if self.has_totp else []
+        """The second factors set up (TOTP, WebAuthn keys); recovery codes are not one."""
+        return (["totp"] if self.has_totp else []) + (["webauthn"] if self.has_webauthn else [])
 
     @property
     def has_two_factor(self) -> bool:
@@ -91,6 +110,44 @@ class RecoveryCode(Base):
     burned: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     user: Mapped[User] = relationship(back_populates="recovery_codes")
+
+
+class WebAuthn(Base):
+    """One security key of a user.
+
+    ``credential_id`` is unique across all users (an authenticator cannot be claimed twice);
+    ``label`` is unique per user. ``attested_data`` is fido2's ``AttestedCredentialData``
+    (AAGUID, credential id, COSE public key) as bytes; ``sign_count`` is the last signature
+    counter seen, which an assertion must exceed (unless it stays at zero).
+    """
+
+    __tablename__ = "webauthn"
+    __table_args__ = (UniqueConstraint("user_id", "label"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(64))
+    credential_id: Mapped[bytes] = mapped_column(LargeBinary(1023), unique=True, index=True)
+    attested_data: Mapped[bytes] = mapped_column(LargeBinary)
+    sign_count: Mapped[int] = mapped_column(Integer, default=0)
+    added: Mapped[float] = mapped_column(Float)
+
+    user: Mapped[User] = relationship(back_populates="webauthn")
+
+
+class WebAuthnUserHandle(Base):
+    """The random, stable WebAuthn user handle (``user.id`` in the options) of a user.
+
+    A table of its own rather than a column of ``users``: ``create_all`` adds new tables to
+    an existing database but never new columns, and this project has no migrations.
+    """
+
+    __tablename__ = "webauthn_user_handles"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    handle: Mapped[bytes] = mapped_column(LargeBinary(64), unique=True)
 
 
 class Event(Base):

@@ -2,6 +2,8 @@
 
 import pytest
 
+from harness.accounts import TestAccount
+from harness.client import IndexClient
 from harness.targets import Target
 
 
@@ -13,3 +15,11 @@ def base_url(target: Target) -> str:
     project's unit tests must not start a server they do not use.
     """
     return target.base_url
+
+
+@pytest.fixture
+def ready_for_two_factor(make_account, client: IndexClient) -> TestAccount:
+    """An account logged in on ``client`` that may add its first 2FA method now."""
+    account = make_account(two_factor_ready=True)
+    client.login(account.username, account.password)
+    return account

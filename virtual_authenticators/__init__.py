@@ -1,1 +1,3 @@
-"""Software stand-ins for the authenticators a person uses: TOTP apps and (later) security keys."""
+"""Software stand-ins for the authenticators a person uses: a TOTP app (``totp``) and WebAuthn
+security keys behind one interface (``base``): an honest one (``soft``) and one with a chosen
+fault (``faulty``)."""

@@ -13,6 +13,7 @@ from harness.pages.recovery_codes import (
 from harness.pages.register import RegisterPage
 from harness.pages.totp_provision import TotpProvisionPage
 from harness.pages.two_factor import TwoFactorPage
+from harness.pages.webauthn_provision import WebAuthnError, WebAuthnProvisionPage
 
 __all__ = [
     "IndexPage",
@@ -28,4 +29,6 @@ __all__ = [
     "TotpProvisionPage",
     "TwoFactorManagePage",
     "TwoFactorPage",
+    "WebAuthnError",
+    "WebAuthnProvisionPage",
 ]

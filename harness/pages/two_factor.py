@@ -5,6 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import Locator
 
 from harness.pages.base import IndexPage
+from harness.pages.webauthn_provision import ERRORS, wait_for_outcome
 
 
 class TwoFactorPage(IndexPage):
@@ -32,3 +33,15 @@ class TwoFactorPage(IndexPage):
     def use_recovery_code(self) -> None:
         with self.page.expect_navigation():
             self.recovery_link.click()
+
+    @property
+    def webauthn_errors(self) -> Locator:
+        return self.page.locator(ERRORS)
+
+    def use_security_key(self, authenticator: str, timeout_ms: float = 15_000) -> None:
+        """Press "Use security device"; wait until the login completes or an error shows.
+
+        :param authenticator: names the authenticator in the message when it never answers.
+        """
+        self.page.click("#webauthn-auth-begin")
+        wait_for_outcome(self, authenticator, timeout_ms)

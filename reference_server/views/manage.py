@@ -98,6 +98,16 @@ def provisioning_precondition(account: User) -> Response | None:
         return to_two_factor_page(VERIFY_EMAIL_FIRST)
     if account.has_totp:
         return to_two_factor_page()
+    return second_factor_prerequisites(account)
+
+
+def second_factor_prerequisites(account: User) -> Response | None:
+    """Where to send a user who may not add any second factor (TOTP or a key) yet, or None.
+
+    A verified email; under the current profile, recovery codes generated and one burned.
+    """
+    if not email_verified(account):
+        return to_two_factor_page(VERIFY_EMAIL_FIRST)
     if config().profile == "current":
         if not account.has_recovery_codes:
             return redirect(url_for("manage.recovery_codes_generate"), 303)

@@ -13,16 +13,6 @@ pytestmark = pytest.mark.protocol
 PROVISION = "/manage/account/totp-provision"
 
 
-@pytest.fixture
-def ready_for_totp(make_account, client: IndexClient, target_profile: Profile) -> TestAccount:
-    """A logged-in, verified account that meets the profile's prerequisites for TOTP."""
-    account = make_account(recovery_codes=target_profile.recovery_codes_before_first_method)
-    client.login(account.username, account.password)
-    if target_profile.recovery_codes_before_first_method:
-        client.burn_recovery_code(account.unused_recovery_code())
-    return account
-
-
 def provision(client: IndexClient, account: TestAccount) -> tuple[object, TotpApp]:
     page, uri = client.provision_totp_secret(account.password)
     app = TotpApp.from_uri(uri)
@@ -38,9 +28,9 @@ def has_totp(client: IndexClient, account: TestAccount) -> bool:
 class TestProvision:
     @pytest.mark.requirement("TOTP-SETUP-01")
     def test_qr_uri_and_manual_secret_name_the_same_sha1_secret(
-        self, ready_for_totp, client
+        self, ready_for_two_factor, client
     ) -> None:
-        page, uri = client.provision_totp_secret(ready_for_totp.password)
+        page, uri = client.provision_totp_secret(ready_for_two_factor.password)
         assert uri.startswith("otpauth://totp/")
         manual = page.one(".totp-form__manual-code code").get_text(strip=True).replace(" ", "")
         assert len(manual) == 32
@@ -48,51 +38,55 @@ class TestProvision:
         assert "algorithm=SHA1" in uri.upper() or "algorithm" not in uri.lower()
 
     @pytest.mark.requirement("TOTP-SETUP-02")
-    def test_each_visit_offers_a_new_secret(self, ready_for_totp, client) -> None:
-        _, first = client.provision_totp_secret(ready_for_totp.password)
-        _, second = client.provision_totp_secret(ready_for_totp.password)
+    def test_each_visit_offers_a_new_secret(self, ready_for_two_factor, client) -> None:
+        _, first = client.provision_totp_secret(ready_for_two_factor.password)
+        _, second = client.provision_totp_secret(ready_for_two_factor.password)
         assert TotpApp.from_uri(first).secret != TotpApp.from_uri(second).secret
 
     @pytest.mark.requirement("TOTP-SETUP-03")
-    def test_qr_image_is_svg(self, ready_for_totp, client) -> None:
-        client.provision_totp_secret(ready_for_totp.password)
+    def test_qr_image_is_svg(self, ready_for_two_factor, client) -> None:
+        client.provision_totp_secret(ready_for_two_factor.password)
         image = client.get(PROVISION + "/image")
         assert image.status == 200
         assert image.response.headers["Content-Type"].startswith("image/svg+xml")
 
     @pytest.mark.requirement("TOTP-SETUP-04")
     def test_code_from_the_app_enables_totp_and_is_mailed(
-        self, ready_for_totp, client, mailbox: Mailbox
+        self, ready_for_two_factor, client, mailbox: Mailbox
     ) -> None:
-        page, app = provision(client, ready_for_totp)
+        page, app = provision(client, ready_for_two_factor)
         done = client.submit_page(page, "form.totp-form__form", totp_value=app.current())
         assert (done.status, done.location) == (303, "/manage/account/")
-        assert has_totp(client, ready_for_totp)
-        mailbox.wait_for(ready_for_totp.email, "Two-factor method added")
+        assert has_totp(client, ready_for_two_factor)
+        mailbox.wait_for(ready_for_two_factor.email, "Two-factor method added")
 
     @pytest.mark.requirement("TOTP-SETUP-05")
-    def test_wrong_code_does_not_enable_totp(self, ready_for_totp, client, make_client) -> None:
-        page, app = provision(client, ready_for_totp)
+    def test_wrong_code_does_not_enable_totp(
+        self, ready_for_two_factor, client, make_client
+    ) -> None:
+        page, app = provision(client, ready_for_two_factor)
         refused = client.submit_page(page, "form.totp-form__form", totp_value=app.wrong_code())
         assert refused.status == 200
         assert refused.errors("totp")
-        assert not has_totp(client, ready_for_totp)
-        page = make_client().login(ready_for_totp.username, ready_for_totp.password)
+        assert not has_totp(client, ready_for_two_factor)
+        page = make_client().login(ready_for_two_factor.username, ready_for_two_factor.password)
         assert page.location == "/manage/projects/"
 
     @pytest.mark.requirement("TOTP-SETUP-06")
     def test_code_of_an_earlier_secret_does_not_confirm_a_new_one(
-        self, ready_for_totp, client
+        self, ready_for_two_factor, client
     ) -> None:
-        _, old_app = provision(client, ready_for_totp)
-        page, _ = provision(client, ready_for_totp)
+        _, old_app = provision(client, ready_for_two_factor)
+        page, _ = provision(client, ready_for_two_factor)
         refused = client.submit_page(page, "form.totp-form__form", totp_value=old_app.current())
         assert refused.status == 200
-        assert not has_totp(client, ready_for_totp)
+        assert not has_totp(client, ready_for_two_factor)
 
     @pytest.mark.requirement("TOTP-SETUP-07")
-    def test_provisioning_pages_cannot_be_framed_or_cached(self, ready_for_totp, client) -> None:
-        page, _ = client.provision_totp_secret(ready_for_totp.password)
+    def test_provisioning_pages_cannot_be_framed_or_cached(
+        self, ready_for_two_factor, client
+    ) -> None:
+        page, _ = client.provision_totp_secret(ready_for_two_factor.password)
         headers = page.response.headers
         assert headers.get(
             "X-Frame-Options", ""

@@ -63,6 +63,7 @@ REGISTRATION = "scenarios/accounts/test_registration.py"
 RECOVERY_CODES = "scenarios/recovery_codes/test_recovery_codes.py"
 REAUTHENTICATION = "scenarios/reauthentication/test_reauthentication.py"
 PASSWORD_RESET = "scenarios/password_reset/test_password_reset.py"
+WEBAUTHN = "scenarios/webauthn/test_webauthn_protocol.py"
 
 MUTANTS = (
     Mutant(
@@ -471,5 +472,31 @@ MUTANTS = (
             f"{PASSWORD_RESET}::TestResetRequest"
             "::test_requests_beyond_the_limit_send_no_mail_and_look_the_same",
         ),
+    ),
+    Mutant(
+        name="webauthn-counter-not-checked",
+        file="views/webauthn.py",
+        original=(
+            "    if not webauthn.counter_accepted(key.sign_count, count):\n"
+            '        return "signature counter did not increase"\n'
+            "    condition = WebAuthn.sign_count == 0 if count == 0"
+            " else WebAuthn.sign_count < count\n"
+        ),
+        broken="    condition = WebAuthn.id == key.id\n",
+        catches=(
+            f"{WEBAUTHN}::TestKeyLogin"
+            "::test_assertion_is_refused_for_each_fault_and_accepted_from_the_honest_twin"
+            "[counter-backwards]",
+            f"{WEBAUTHN}::TestKeyLogin"
+            "::test_assertion_is_refused_for_each_fault_and_accepted_from_the_honest_twin"
+            "[counter-frozen]",
+        ),
+    ),
+    Mutant(
+        name="webauthn-challenge-kept-after-a-failure",
+        file="views/webauthn.py",
+        original="    state = session.pop(AUTH_STATE, None)\n",
+        broken="    state = session.get(AUTH_STATE)\n",
+        catches=(f"{WEBAUTHN}::TestKeyLogin::test_challenge_is_spent_by_a_failed_attempt",),
     ),
 )

@@ -1,0 +1,264 @@
+"""The WebAuthn relying party: options JSON, and checks of what a browser posts back.
+
+Verification of signatures, challenge, origin, RP ID hash and the user-presence flag is
+python-fido2's ``Fido2Server``. What that library leaves to the relying party is here and in
+``views/webauthn.py``: the signature counter (:func:`counter_accepted`), which user a
+credential belongs to, the credential id's size, the accepted algorithms, and turning the
+browser's JSON into bytes strictly enough that bad input is a client error, never a crash.
+
+Every binary value in the JSON is base64url without padding (padding is tolerated on input).
+Nothing here touches Flask or the database.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from fido2 import features
+from fido2.server import Fido2Server
+from fido2.webauthn import (
+    AttestationObject,
+    AttestedCredentialData,
+    AuthenticatorData,
+    CollectedClientData,
+    PublicKeyCredentialRpEntity,
+)
+
+# This module builds and reads the JSON forms itself; saying so silences fido2 1.x's warning
+# about the unset switch on every call.
+features.webauthn_json_mapping.enabled = False
+
+RP_NAME = "Reference package index"
+TIMEOUT_MS = 60000
+USER_VERIFICATION = "discouraged"
+# ES256, EdDSA, RS256, in the order of preference sent to the browser.
+ALGORITHMS = (-7, -8, -257)
+# WebAuthn Level 3 §7.1 step 25: credential ids longer than 1023 bytes must be refused.
+MAX_CREDENTIAL_ID_BYTES = 1023
+CHALLENGE_BYTES = 32
+
+
+class MalformedCredential(ValueError):
+    """The posted credential is not JSON of the expected shape, or base64url, or CBOR."""
+
+
+class InvalidCredential(ValueError):
+    """The credential parsed but does not verify (challenge, origin, signature, …)."""
+
+
+@dataclass(frozen=True)
+class RelyingParty:
+    """The RP ID security keys are bound to and the one origin responses must come from."""
+
+    id: str
+    origin: str
+
+    def server(self) -> Fido2Server:
+        """A ``Fido2Server`` for this RP that accepts exactly ``origin``.
+
+        fido2's own origin check accepts any https origin under the RP ID and
+        ``http://localhost``; the contract is one configured (or request-derived) origin.
+        """
+        return Fido2Server(
+            PublicKeyCredentialRpEntity(id=self.id, name=RP_NAME),
+            verify_origin=lambda origin: hmac.compare_digest(
+                str(origin).encode(), self.origin.encode()
+            ),
+        )
+
+
+def b64url(data: bytes) -> str:
+    """``data`` as base64url without padding."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(value: object, what: str) -> bytes:
+    """Strictly decode base64url (padding optional); MalformedCredential names ``what``."""
+    if not isinstance(value, str):
+        raise MalformedCredential(f"{what} must be a base64url string")
+    text = value.rstrip("=")
+    try:
+        return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise MalformedCredential(f"{what} is not base64url") from exc
+
+
+def new_state() -> dict[str, str]:
+    """A fresh single-use challenge, in the form ``Fido2Server`` takes back as ``state``.
+
+    JSON-serialisable so it can live in the server-side session.
+    """
+    return {
+        "challenge": b64url(os.urandom(CHALLENGE_BYTES)),
+        "user_verification": USER_VERIFICATION,
+    }
+
+
+def descriptors(credential_ids: list[bytes]) -> list[dict[str, str]]:
+    """``allowCredentials`` / ``excludeCredentials`` entries for ``credential_ids``."""
+    return [{"id": b64url(cid), "type": "public-key"} for cid in credential_ids]
+
+
+def creation_options(
+    rp: RelyingParty,
+    state: dict[str, str],
+    *,
+    user_handle: bytes,
+    username: str,
+    display_name: str,
+    existing: list[bytes],
+) -> dict[str, Any]:
+    """``PublicKeyCredentialCreationOptions`` as Warehouse's JSON (keys sorted like it)."""
+    return {
+        "attestation": "none",
+        "authenticatorSelection": {
+            "requireResidentKey": False,
+            "userVerification": USER_VERIFICATION,
+        },
+        "challenge": state["challenge"],
+        "excludeCredentials": descriptors(existing),
+        "pubKeyCredParams": [{"alg": alg, "type": "public-key"} for alg in ALGORITHMS],
+        "rp": {"id": rp.id, "name": RP_NAME},
+        "timeout": TIMEOUT_MS,
+        "user": {"displayName": display_name, "id": b64url(user_handle), "name": username},
+    }
+
+
+def request_options(
+    rp: RelyingParty, state: dict[str, str], credential_ids: list[bytes]
+) -> dict[str, Any]:
+    """``PublicKeyCredentialRequestOptions`` as Warehouse's JSON."""
+    return {
+        "allowCredentials": descriptors(credential_ids),
+        "challenge": state["challenge"],
+        "rpId": rp.id,
+        "timeout": TIMEOUT_MS,
+        "userVerification": USER_VERIFICATION,
+    }
+
+
+def _credential_json(text: str) -> tuple[bytes, dict[str, Any]]:
+    """The credential id and ``response`` object of a posted credential JSON string.
+
+    Accepts Warehouse's shape and the standard ``toJSON()`` one (extra keys such as
+    ``clientExtensionResults``, ``authenticatorAttachment``, ``response.transports`` are
+    ignored). ``id`` and ``rawId`` must agree when both are given.
+    """
+    try:
+        data = json.loads(text)
+    except (TypeError, ValueError) as exc:
+        raise MalformedCredential("credential is not JSON") from exc
+    if not isinstance(data, dict):
+        raise MalformedCredential("credential must be a JSON object")
+    if data.get("type") != "public-key":
+        raise MalformedCredential('credential type must be "public-key"')
+    response = data.get("response")
+    if not isinstance(response, dict):
+        raise MalformedCredential("credential response must be an object")
+    ids = {b64url_decode(data[k], k) for k in ("id", "rawId") if k in data}
+    if len(ids) != 1:
+        raise MalformedCredential("credential id and rawId are missing or differ")
+    return ids.pop(), response
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A verified new credential, ready to store."""
+
+    credential_id: bytes
+    attested_data: bytes
+    sign_count: int
+
+
+def verify_registration(rp: RelyingParty, state: dict[str, str], text: str) -> Registration:
+    """Check a posted attestation (credential JSON string) against ``state``'s challenge.
+
+    :raises MalformedCredential: unparseable JSON, base64url, CBOR or client data.
+    :raises InvalidCredential: wrong type, challenge, origin, RP ID hash, no UP flag,
+        no attested credential data, an id over 1023 bytes or disagreeing with the
+        authenticator data, or an algorithm other than ES256, EdDSA or RS256.
+    """
+    claimed_id, response = _credential_json(text)
+    client_data_raw = b64url_decode(response.get("clientDataJSON"), "clientDataJSON")
+    attestation_raw = b64url_decode(response.get("attestationObject"), "attestationObject")
+    try:
+        client_data = CollectedClientData(client_data_raw)
+        attestation = AttestationObject(attestation_raw)
+    except Exception as exc:  # fido2 raises many types on bad CBOR/JSON: all are client errors
+        raise MalformedCredential("clientDataJSON or attestationObject does not parse") from exc
+    try:
+        auth_data = rp.server().register_complete(state, client_data, attestation)
+    except Exception as exc:
+        raise InvalidCredential(str(exc)) from exc
+    credential = auth_data.credential_data
+    if credential is None:
+        raise InvalidCredential("no attested credential data")
+    if len(credential.credential_id) > MAX_CREDENTIAL_ID_BYTES:
+        raise InvalidCredential("credential id longer than 1023 bytes")
+    if not hmac.compare_digest(credential.credential_id, claimed_id):
+        raise InvalidCredential("credential id differs from the authenticator data")
+    if credential.public_key.get(3) not in ALGORITHMS:
+        raise InvalidCredential("unsupported public key algorithm")
+    return Registration(credential.credential_id, bytes(credential), auth_data.counter)
+
+
+@dataclass(frozen=True)
+class Assertion:
+    """A parsed (not yet verified) assertion."""
+
+    credential_id: bytes
+    client_data: CollectedClientData
+    auth_data: AuthenticatorData
+    signature: bytes
+    user_handle: bytes | None
+
+
+def parse_assertion(text: str) -> Assertion:
+    """The parts of a posted assertion (credential JSON string); MalformedCredential if bad."""
+    credential_id, response = _credential_json(text)
+    client_data_raw = b64url_decode(response.get("clientDataJSON"), "clientDataJSON")
+    auth_data_raw = b64url_decode(response.get("authenticatorData"), "authenticatorData")
+    signature = b64url_decode(response.get("signature"), "signature")
+    handle = response.get("userHandle")
+    user_handle = b64url_decode(handle, "userHandle") if handle else None
+    try:
+        client_data = CollectedClientData(client_data_raw)
+        auth_data = AuthenticatorData(auth_data_raw)
+    except Exception as exc:  # as above: every parse failure is the client's
+        raise MalformedCredential("clientDataJSON or authenticatorData does not parse") from exc
+    return Assertion(credential_id, client_data, auth_data, signature, user_handle)
+
+
+def verify_assertion(
+    rp: RelyingParty, state: dict[str, str], assertion: Assertion, attested_data: bytes
+) -> int:
+    """Check ``assertion`` against ``state``'s challenge and the stored credential.
+
+    Returns the authenticator's signature counter; the caller must still apply
+    :func:`counter_accepted` and check that the credential belongs to the pending user.
+    :raises InvalidCredential: any failed check.
+    """
+    stored = AttestedCredentialData(attested_data)
+    try:
+        rp.server().authenticate_complete(
+            state,
+            [stored],
+            assertion.credential_id,
+            assertion.client_data,
+            assertion.auth_data,
+            assertion.signature,
+        )
+    except Exception as exc:
+        raise InvalidCredential(str(exc)) from exc
+    return assertion.auth_data.counter
+
+
+def counter_accepted(stored: int, received: int) -> bool:
+    """The signature counter rule: it must increase, unless the key never counts (0 and 0)."""
+    return received > stored or (received == 0 and stored == 0)

@@ -1,0 +1,235 @@
+"""Each faulty key against python-fido2's relying party, beside its honest twin.
+
+Where ``Fido2Server`` leaves a check to the relying party (the counter, replays, whose
+credential it is, the algorithm), the test shows the property a relying party must check.
+"""
+
+import pytest
+from cryptography.exceptions import InvalidSignature
+from fido2.cose import RS1
+from fido2.utils import websafe_decode
+from fido2.webauthn import AttestationObject, AuthenticatorData, CollectedClientData
+
+from virtual_authenticators.base import AuthenticatorError, NoCredentialError
+from virtual_authenticators.faulty import Fault, FaultyKey
+from virtual_authenticators.soft import SoftKey
+
+# Fido2Server's refusal for each fault it checks, so that a fault is refused for its own reason.
+REFUSALS = {
+    Fault.WRONG_ORIGIN: "Invalid origin",
+    Fault.WRONG_RP_ID_HASH: "Wrong RP ID hash",
+    Fault.WRONG_CHALLENGE: "Wrong challenge",
+    Fault.WRONG_TYPE: "Incorrect type",
+    Fault.UP_CLEARED: "User Present flag not set",
+    Fault.UV_MISSING: "User verification required",
+    Fault.BAD_SIGNATURE: "Invalid signature",
+}
+# No signature is made at registration with `none` attestation.
+REFUSED_AT_REGISTRATION = [fault for fault in REFUSALS if fault is not Fault.BAD_SIGNATURE]
+REFUSED_AT_ASSERTION = list(REFUSALS)
+LEFT_TO_THE_RELYING_PARTY = [
+    Fault.COUNTER_BACKWARDS,
+    Fault.COUNTER_FROZEN,
+    Fault.UNSUPPORTED_ALGORITHM,
+    Fault.FOREIGN_CREDENTIAL_ID,
+    Fault.REPLAYED_ASSERTION,
+]
+
+
+def authenticator_data(assertion: dict) -> AuthenticatorData:
+    return AuthenticatorData(websafe_decode(assertion["response"]["authenticatorData"]))
+
+
+def register(key, relying_party, user_id=b"user-1"):
+    options, state = relying_party.registration_options(user_id, "required")
+    return relying_party.register(state, key.create(options, relying_party.origin))
+
+
+def assert_with(key, relying_party, credentials=None):
+    """Ask ``key`` for an assertion (UV required) and have the relying party verify it."""
+    options, state = relying_party.authentication_options(credentials, "required")
+    return relying_party.authenticate(state, key.get(options, relying_party.origin), credentials)
+
+
+def counters(key, relying_party, times=2):
+    options, _ = relying_party.authentication_options()
+    return [
+        authenticator_data(key.get(options, relying_party.origin)).counter for _ in range(times)
+    ]
+
+
+def test_every_fault_is_checked_here():
+    checked = {*REFUSED_AT_ASSERTION, *LEFT_TO_THE_RELYING_PARTY}
+
+    assert checked == set(Fault)
+
+
+def test_honest_twin_registers(relying_party):
+    assert register(FaultyKey(None), relying_party).is_user_verified()
+
+
+@pytest.mark.parametrize("fault", REFUSED_AT_REGISTRATION, ids=lambda fault: fault.value)
+def test_faulty_registration_is_refused(relying_party, fault):
+    with pytest.raises(ValueError, match=REFUSALS[fault]):
+        register(FaultyKey(fault), relying_party)
+
+
+def test_honest_twin_asserts(relying_party):
+    key = FaultyKey(None)
+    register(key, relying_party)
+
+    assert assert_with(key, relying_party).credential_id == key.credentials[0]
+
+
+@pytest.mark.parametrize("fault", REFUSED_AT_ASSERTION, ids=lambda fault: fault.value)
+def test_faulty_assertion_is_refused(relying_party, fault):
+    key = FaultyKey(None)
+    register(key, relying_party)
+    key.fault = fault
+
+    with pytest.raises(ValueError, match=REFUSALS[fault]):
+        assert_with(key, relying_party)
+
+
+def test_honest_twins_counter_rises(relying_party):
+    key = FaultyKey(None)
+    register(key, relying_party)
+    key.set_sign_count(key.credentials[0], 10)
+
+    first, second = counters(key, relying_party)
+
+    assert 10 < first < second
+
+
+def test_backwards_counter_falls_below_the_previous_one(relying_party):
+    key = FaultyKey(Fault.COUNTER_BACKWARDS)
+    register(key, relying_party)
+    key.set_sign_count(key.credentials[0], 10)
+
+    first, second = counters(key, relying_party)
+
+    assert second < first < 10
+
+
+def test_backwards_counter_cannot_start_from_zero(relying_party):
+    key = FaultyKey(Fault.COUNTER_BACKWARDS)
+    register(key, relying_party)
+
+    with pytest.raises(AuthenticatorError):
+        counters(key, relying_party, times=1)
+
+
+def test_frozen_counter_repeats_a_non_zero_count(relying_party):
+    key = FaultyKey(Fault.COUNTER_FROZEN)
+    register(key, relying_party)
+
+    first, second = counters(key, relying_party)
+
+    assert first == second != 0
+
+
+def test_frozen_counter_signs_valid_assertions(relying_party):
+    key = FaultyKey(Fault.COUNTER_FROZEN)
+    register(key, relying_party)
+    assert_with(key, relying_party)
+
+    assert assert_with(key, relying_party).credential_id == key.credentials[0]
+
+
+def test_honest_twin_registers_an_offered_algorithm(relying_party):
+    options, _ = relying_party.registration_options()
+    offered = {param["alg"] for param in options["pubKeyCredParams"]}
+
+    key = FaultyKey(None)
+
+    alg = _registered_algorithm(key.create(options, relying_party.origin))
+
+    assert alg in offered
+
+
+def test_unsupported_algorithm_registers_a_key_whose_alg_was_not_offered(relying_party):
+    options, _ = relying_party.registration_options()
+    offered = {param["alg"] for param in options["pubKeyCredParams"]}
+
+    key = FaultyKey(Fault.UNSUPPORTED_ALGORITHM)
+
+    alg = _registered_algorithm(key.create(options, relying_party.origin))
+
+    assert alg == RS1.ALGORITHM
+    assert alg not in offered
+
+
+def _registered_algorithm(registration: dict) -> int:
+    attestation = websafe_decode(registration["response"]["attestationObject"])
+    return AttestationObject(attestation).auth_data.credential_data.public_key.ALGORITHM
+
+
+@pytest.fixture
+def victim(relying_party):
+    """Another user's credential, registered by their own honest key."""
+    return register(SoftKey(), relying_party, user_id=b"victim").credential_data
+
+
+def test_honest_twin_has_nothing_to_answer_for_another_users_credential(relying_party, victim):
+    key = FaultyKey(None, foreign_credential_id=victim.credential_id)
+    register(key, relying_party, user_id=b"attacker")
+
+    with pytest.raises(NoCredentialError):
+        assert_with(key, relying_party, [victim])
+
+
+def test_foreign_credential_id_is_refused_when_verified_with_that_credentials_key(
+    relying_party, victim
+):
+    key = FaultyKey(Fault.FOREIGN_CREDENTIAL_ID, foreign_credential_id=victim.credential_id)
+    register(key, relying_party, user_id=b"attacker")
+
+    with pytest.raises(ValueError, match=REFUSALS[Fault.BAD_SIGNATURE]):
+        assert_with(key, relying_party, [victim])
+
+
+def test_foreign_credential_id_names_a_credential_its_signing_key_does_not_belong_to(
+    relying_party, victim
+):
+    key = FaultyKey(Fault.FOREIGN_CREDENTIAL_ID, foreign_credential_id=victim.credential_id)
+    own = register(key, relying_party, user_id=b"attacker").credential_data
+    options, _ = relying_party.authentication_options([victim])
+
+    assertion = key.get(options, relying_party.origin)
+    client_data = CollectedClientData(websafe_decode(assertion["response"]["clientDataJSON"]))
+    signed = websafe_decode(assertion["response"]["authenticatorData"]) + client_data.hash
+    signature = websafe_decode(assertion["response"]["signature"])
+
+    assert websafe_decode(assertion["rawId"]) == victim.credential_id
+    own.public_key.verify(signed, signature)
+    with pytest.raises(InvalidSignature):
+        victim.public_key.verify(signed, signature)
+
+
+def test_honest_twin_answers_each_challenge_afresh(relying_party):
+    key = FaultyKey(None)
+    register(key, relying_party)
+    assert_with(key, relying_party)
+
+    assert assert_with(key, relying_party).credential_id == key.credentials[0]
+
+
+def test_replayed_assertion_is_refused_for_a_new_challenge(relying_party):
+    key = FaultyKey(Fault.REPLAYED_ASSERTION)
+    register(key, relying_party)
+    assert_with(key, relying_party)
+
+    with pytest.raises(ValueError, match=REFUSALS[Fault.WRONG_CHALLENGE]):
+        assert_with(key, relying_party)
+
+
+def test_replayed_assertion_is_byte_identical_to_the_previous_one(relying_party):
+    key = FaultyKey(Fault.REPLAYED_ASSERTION)
+    register(key, relying_party)
+
+    options, _ = relying_party.authentication_options()
+
+    first = key.get(options, relying_party.origin)
+    second = key.get(options, relying_party.origin)
+
+    assert first == second
