@@ -1,0 +1,117 @@
+"""Security keys in a real browser, answered by a Python authenticator bridged into the page.
+
+The bridge replaces ``navigator.credentials``, so these scenarios control exactly what the key
+says (a faulty key included) in any browser; ``test_webauthn_browser.py`` keeps the same journey
+on the browser's own virtual authenticator.
+"""
+
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from harness.accounts import TestAccount
+from harness.pages import (
+    IndexPage,
+    LoginPage,
+    ReauthenticateForm,
+    TwoFactorManagePage,
+    TwoFactorPage,
+    WebAuthnProvisionPage,
+)
+from virtual_authenticators.bridge import PageBridge
+from virtual_authenticators.faulty import Fault, FaultyKey
+
+pytestmark = pytest.mark.browser
+
+VALIDATE_PATH = "/account/webauthn-authenticate/validate"
+
+
+@pytest.fixture
+def key() -> FaultyKey:
+    """The honest twin; a scenario may turn a fault on later through ``key.fault``."""
+    return FaultyKey(None)
+
+
+@pytest.fixture
+def bridged_page(new_context: Callable[..., BrowserContext], key: FaultyKey) -> Page:
+    """A page of a fresh context whose ``navigator.credentials`` is ``key``."""
+    context = new_context()
+    PageBridge(context, key)
+    return context.new_page()
+
+
+def log_in_with_password(page: Page, account: TestAccount) -> TwoFactorPage:
+    LoginPage(page).open()
+    LoginPage(page).log_in(account.username, account.password)
+    return TwoFactorPage(page)
+
+
+def enrol(page: Page, account: TestAccount, key: FaultyKey, label: str = "my key") -> None:
+    log_in_with_password(page, account)
+    provision = WebAuthnProvisionPage(page).open()
+    ReauthenticateForm(page).confirm_if_asked(account.password)
+    provision.enrol(label, authenticator=repr(key))
+    assert provision.errors.count() == 0, provision.errors.all_inner_texts()
+    assert IndexPage(page).current_path.startswith("/manage/account")
+    assert len(key.credentials) == 1
+
+
+def log_in_with_key(page: Page, account: TestAccount, key: FaultyKey) -> TwoFactorPage:
+    two_factor = log_in_with_password(page, account)
+    two_factor.use_security_key(authenticator=repr(key))
+    return two_factor
+
+
+@pytest.mark.requirement("WEBAUTHN-BRIDGE-01")
+def test_enrol_a_key_log_out_and_log_in_with_it(
+    bridged_page: Page, key: FaultyKey, make_account
+) -> None:
+    page = bridged_page
+    account = make_account(two_factor_ready=True)
+    enrol(page, account, key)
+    TwoFactorManagePage(page).open()
+    ReauthenticateForm(page).confirm_if_asked(account.password)
+    expect(page.locator('#webauthn-keys li[data-label="my key"]')).to_have_count(1)
+
+    IndexPage(page).log_out()
+    two_factor = log_in_with_key(page, account, key)
+    expect(two_factor.user_indicator).to_have_text(account.username)
+    assert two_factor.webauthn_errors.count() == 0
+
+
+@pytest.mark.requirement("WEBAUTHN-ASSERT-FAULTS")
+@pytest.mark.parametrize(
+    "fault",
+    [None, Fault.BAD_SIGNATURE, Fault.WRONG_ORIGIN, Fault.COUNTER_FROZEN],
+    ids=lambda fault: fault.value if fault else "honest",
+)
+def test_faulty_assertion_is_refused_with_the_servers_error_on_the_page(
+    bridged_page: Page, key: FaultyKey, make_account, fault: Fault | None
+) -> None:
+    page = bridged_page
+    account = make_account(two_factor_ready=True)
+    enrol(page, account, key)
+    IndexPage(page).log_out()
+    # One honest login first, so that the signature counter the server stored is above 0.
+    assert log_in_with_key(page, account, key).is_logged_in()
+    IndexPage(page).log_out()
+
+    key.fault = fault
+    two_factor = log_in_with_password(page, account)
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and VALIDATE_PATH in r.url, timeout=15_000
+    ) as validation:
+        two_factor.use_security_key(authenticator=repr(key))
+
+    if fault is None:
+        # The page has navigated on: the answer's body is gone, its status is not.
+        assert validation.value.ok
+        expect(two_factor.user_indicator).to_have_text(account.username)
+        assert two_factor.webauthn_errors.count() == 0
+    else:
+        server_errors = validation.value.json()["fail"]["errors"]
+        assert server_errors
+        assert two_factor.webauthn_errors.all_inner_texts() == [" ".join(server_errors)]
+        assert not two_factor.is_logged_in()
+        assert two_factor.current_path == TwoFactorPage.path
