@@ -6,7 +6,6 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from harness.accounts import TestAccount
 from harness.mail import Mailbox, link_in
 from harness.pages import (
     IndexPage,
@@ -27,11 +26,6 @@ from harness.targets import Profile
 from virtual_authenticators.totp import TotpApp
 
 pytestmark = pytest.mark.browser
-
-
-def log_in_with_password(page: Page, account: TestAccount) -> None:
-    LoginPage(page).open()
-    LoginPage(page).log_in(account.username, account.password)
 
 
 class TestTwoFactorJourney:
@@ -82,7 +76,7 @@ class TestTwoFactorJourney:
         self, page: Page, make_account
     ) -> None:
         account = make_account(totp=True)
-        log_in_with_password(page, account)
+        LoginPage(page).password_step(account.username, account.password)
         two_factor = TwoFactorPage(page)
         two_factor.submit_totp(account.totp.wrong_code())
         assert two_factor.is_shown()
@@ -92,7 +86,7 @@ class TestTwoFactorJourney:
     @pytest.mark.requirement("TWOFA-PARTIAL-01")
     def test_skipping_the_second_step_leads_back_to_login(self, page: Page, make_account) -> None:
         account = make_account(totp=True)
-        log_in_with_password(page, account)
+        LoginPage(page).password_step(account.username, account.password)
         page.goto("/manage/account/")
         assert IndexPage(page).current_path == "/account/login/"
         assert not IndexPage(page).is_logged_in()
@@ -101,7 +95,7 @@ class TestTwoFactorJourney:
     def test_totp_login_works_without_javascript(self, new_context, make_account) -> None:
         account = make_account(totp=True)
         page = new_context(java_script_enabled=False).new_page()
-        log_in_with_password(page, account)
+        LoginPage(page).password_step(account.username, account.password)
         account.totp.wait_for_fresh_step()
         TwoFactorPage(page).submit_totp(account.totp.current())
         expect(IndexPage(page).user_indicator).to_have_text(account.username)
@@ -113,7 +107,7 @@ class TestRecoveryCodeJourney:
         self, page: Page, make_account
     ) -> None:
         account = make_account(totp=True, recovery_codes=True)
-        log_in_with_password(page, account)
+        LoginPage(page).password_step(account.username, account.password)
         TwoFactorPage(page).use_recovery_code()
         recovery = RecoveryCodeLoginPage(page)
         recovery.submit_code(account.unused_recovery_code())
@@ -133,7 +127,7 @@ class TestRecoveryCodeJourney:
             ).status
             == 303
         )
-        log_in_with_password(page, account)
+        LoginPage(page).password_step(account.username, account.password)
         TwoFactorPage(page).use_recovery_code()
         recovery = RecoveryCodeLoginPage(page)
         recovery.submit_code(code)
@@ -147,7 +141,7 @@ class TestAccountJourneys:
         self, page: Page, make_account
     ) -> None:
         account = make_account(verified=False)
-        log_in_with_password(page, account)
+        LoginPage(page).password_step(account.username, account.password)
         manage = TwoFactorManagePage(page).open()
         ReauthenticateForm(page).confirm_if_asked(account.password)
         expect(page.locator("#verify-email-first")).to_be_visible()
@@ -161,7 +155,7 @@ class TestAccountJourneys:
         if age > 60:
             pytest.skip(f"the target asks to re-authenticate only after {age} s, too long to wait")
         account = make_account()
-        log_in_with_password(page, account)
+        LoginPage(page).password_step(account.username, account.password)
         time.sleep(age + 1)
         RecoveryCodesPage(page).open()
         form = ReauthenticateForm(page)
@@ -189,7 +183,7 @@ class TestAccountJourneys:
     @pytest.mark.requirement("SESSION-LOGOUT-01")
     def test_logout_button_ends_the_session(self, page: Page, make_account) -> None:
         account = make_account()
-        log_in_with_password(page, account)
+        LoginPage(page).password_step(account.username, account.password)
         assert IndexPage(page).is_logged_in()
         IndexPage(page).log_out()
         page.goto("/manage/account/")

@@ -41,14 +41,8 @@ def bridged_page(new_context: Callable[..., BrowserContext], key: FaultyKey) -> 
     return context.new_page()
 
 
-def log_in_with_password(page: Page, account: TestAccount) -> TwoFactorPage:
-    LoginPage(page).open()
-    LoginPage(page).log_in(account.username, account.password)
-    return TwoFactorPage(page)
-
-
 def enrol(page: Page, account: TestAccount, key: FaultyKey, label: str = "my key") -> None:
-    log_in_with_password(page, account)
+    LoginPage(page).password_step(account.username, account.password)
     provision = WebAuthnProvisionPage(page).open()
     ReauthenticateForm(page).confirm_if_asked(account.password)
     provision.enrol(label, authenticator=repr(key))
@@ -58,7 +52,7 @@ def enrol(page: Page, account: TestAccount, key: FaultyKey, label: str = "my key
 
 
 def log_in_with_key(page: Page, account: TestAccount, key: FaultyKey) -> TwoFactorPage:
-    two_factor = log_in_with_password(page, account)
+    two_factor = LoginPage(page).password_step(account.username, account.password)
     two_factor.use_security_key(authenticator=repr(key))
     return two_factor
 
@@ -98,7 +92,7 @@ def test_faulty_assertion_is_refused_with_the_servers_error_on_the_page(
     IndexPage(page).log_out()
 
     key.fault = fault
-    two_factor = log_in_with_password(page, account)
+    two_factor = LoginPage(page).password_step(account.username, account.password)
     with page.expect_response(
         lambda r: r.request.method == "POST" and VALIDATE_PATH in r.url, timeout=15_000
     ) as validation:

@@ -9,7 +9,6 @@ from harness.pages import (
     LoginPage,
     ReauthenticateForm,
     TwoFactorManagePage,
-    TwoFactorPage,
     WebAuthnProvisionPage,
 )
 from virtual_authenticators.cdp import CdpAuthenticator, CdpOptions, Protocol
@@ -29,12 +28,6 @@ def enrol_in_page(page: Page, account: TestAccount, label: str = "my key") -> No
     provision.enrol(label, authenticator="Chromium's virtual authenticator")
 
 
-def log_in_with_password(page: Page, account: TestAccount) -> TwoFactorPage:
-    LoginPage(page).open()
-    LoginPage(page).log_in(account.username, account.password)
-    return TwoFactorPage(page)
-
-
 @pytest.mark.usefixtures("chromium_only")
 class TestSecurityKeyJourney:
     @pytest.mark.requirement("WEBAUTHN-JOURNEY-01")
@@ -44,7 +37,7 @@ class TestSecurityKeyJourney:
     ) -> None:
         account = make_account(two_factor_ready=True)
         with CdpAuthenticator(page, CdpOptions(protocol=protocol)) as key:
-            log_in_with_password(page, account)
+            LoginPage(page).password_step(account.username, account.password)
             enrol_in_page(page, account)
             assert IndexPage(page).current_path.startswith("/manage/account")
             assert len(key.credentials()) == 1
@@ -53,7 +46,7 @@ class TestSecurityKeyJourney:
             expect(page.locator('#webauthn-keys li[data-label="my key"]')).to_have_count(1)
 
             IndexPage(page).log_out()
-            two_factor = log_in_with_password(page, account)
+            two_factor = LoginPage(page).password_step(account.username, account.password)
             two_factor.use_security_key(authenticator=f"Chromium's virtual {protocol.value} key")
             expect(two_factor.user_indicator).to_have_text(account.username)
 
@@ -64,11 +57,11 @@ class TestSecurityKeyJourney:
     ) -> None:
         account = make_account(two_factor_ready=True)
         with CdpAuthenticator(page) as key:
-            log_in_with_password(page, account)
+            LoginPage(page).password_step(account.username, account.password)
             enrol_in_page(page, account)
             IndexPage(page).log_out()
             key.override_responses(bogus_signature=bogus_signature)
-            two_factor = log_in_with_password(page, account)
+            two_factor = LoginPage(page).password_step(account.username, account.password)
             two_factor.use_security_key(authenticator="Chromium's virtual key")
             assert two_factor.is_logged_in() is not bogus_signature
             assert bool(two_factor.webauthn_errors.count()) is bogus_signature
