@@ -36,9 +36,6 @@ class IndexPage:
     def field_errors(self, field: str) -> list[str]:
         return self.page.locator(f"ul#{field}-errors li").all_inner_texts()
 
-    def form_errors(self) -> list[str]:
-        return self.page.locator("ul.form-errors li").all_inner_texts()
-
     @property
     def user_indicator(self) -> Locator:
         return self.page.locator("#user-indicator")

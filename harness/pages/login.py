@@ -9,10 +9,6 @@ from harness.pages.two_factor import TwoFactorPage
 class LoginPage(IndexPage):
     path = "/account/login/"
 
-    def open_with_next(self, next_path: str) -> LoginPage:
-        self.page.goto(f"{self.path}?next={next_path}")
-        return self
-
     def log_in(self, username: str, password: str) -> None:
         """Submit the password step; the browser lands on the next page (2FA step or target)."""
         self.page.fill("input#username[name=username]", username)

@@ -17,14 +17,5 @@ class ManageAccountPage(IndexPage):
 class TwoFactorManagePage(IndexPage):
     path = "/manage/account/two-factor/"
 
-    def totp_enabled(self) -> bool:
-        return self.page.locator("#totp-enabled").count() > 0
-
     def can_add_totp(self) -> bool:
         return self.page.locator("a#add-totp").count() > 0
-
-    def remove_totp(self, password: str) -> None:
-        form = self.page.locator("form#remove-totp-form")
-        form.locator("#confirm_password").fill(password)
-        with self.page.expect_navigation():
-            form.locator("[type=submit]").click()

@@ -13,9 +13,6 @@ class RequestPasswordResetPage(IndexPage):
         with self.page.expect_navigation():
             self.page.click('input[type=submit][value="Send reset email"]')
 
-    def confirmation(self) -> str:
-        return self.page.locator("#password-reset-sent").inner_text()
-
 
 class ResetPasswordPage(IndexPage):
     path = "/account/reset-password/"
