@@ -100,6 +100,10 @@ class CdpAuthenticator:
             isBadUP=bad_up,
         )
 
+    def simulate_presence(self, automatic: bool) -> None:
+        """Touch the key on every request (``True``), or never: requests then wait for ever."""
+        self._send("WebAuthn.setAutomaticPresenceSimulation", enabled=automatic)
+
     def _send(self, method: str, **params: Any) -> dict[str, Any]:
         if self._session is None:
             raise RuntimeError("the virtual authenticator is not attached: use it in a with block")

@@ -104,9 +104,7 @@ class FaultyKey(SoftKey):
     def _public_key(self, device: SoftWebauthnDevice, algorithms: list[int]) -> CoseKey:
         if self.fault is not Fault.UNSUPPORTED_ALGORITHM:
             return super()._public_key(device, algorithms)
-        # soft-webauthn only makes P-256 keys: swap in an RSA key the RP never offered.
-        device.private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        return RS1.from_cryptography_key(device.private_key.public_key())
+        return swap_in_rsa1_key(device)
 
     def _select(self, rp_id: str, allowed: list[bytes]) -> tuple[bytes, Credential]:
         foreign = self.foreign_credential_id
@@ -126,17 +124,14 @@ class FaultyKey(SoftKey):
             case Fault.WRONG_RP_ID_HASH:
                 return dataclasses.replace(ceremony, rp_id=FOREIGN_HOST)
             case Fault.WRONG_CHALLENGE:
-                return dataclasses.replace(ceremony, challenge=_flip_bit(ceremony.challenge))
+                return dataclasses.replace(ceremony, challenge=flip_bit(ceremony.challenge))
             case Fault.WRONG_TYPE:
                 swapped = TYPE.CREATE if assertion else TYPE.GET
                 return dataclasses.replace(ceremony, type=swapped)
-            case Fault.COUNTER_BACKWARDS if assertion:
-                # The honest count is the stored one plus one; go one below the stored one.
-                if ceremony.sign_count < 2:
-                    raise AuthenticatorError("the sign count is 0: set it higher to go backwards")
-                return dataclasses.replace(ceremony, sign_count=ceremony.sign_count - 2)
-            case Fault.COUNTER_FROZEN if assertion:
-                return dataclasses.replace(ceremony, sign_count=max(ceremony.sign_count - 1, 1))
+            case Fault.COUNTER_BACKWARDS | Fault.COUNTER_FROZEN if assertion:
+                # The honest count is the stored one plus one.
+                stored = ceremony.sign_count - 1
+                return dataclasses.replace(ceremony, sign_count=reported_count(stored, self.fault))
             case Fault.UP_CLEARED:
                 return dataclasses.replace(ceremony, flags=ceremony.flags & ~FLAG.UP)
             case Fault.UV_MISSING:
@@ -146,11 +141,33 @@ class FaultyKey(SoftKey):
     def _sign(self, credential: Credential, message: bytes) -> bytes:
         signature = super()._sign(credential, message)
         if self.fault is Fault.BAD_SIGNATURE:
-            return _flip_bit(signature)
+            return flip_bit(signature)
         return signature
 
 
-def _flip_bit(data: bytes) -> bytes:
+def reported_count(stored: int, fault: Fault | None) -> int:
+    """The counter an assertion reports after ``stored``: one up, or as the counter faults say.
+
+    :raises AuthenticatorError: :attr:`Fault.COUNTER_BACKWARDS` from a stored count of 0.
+    """
+    match fault:
+        case Fault.COUNTER_BACKWARDS:
+            if stored == 0:
+                raise AuthenticatorError("the sign count is 0: set it higher to go backwards")
+            return stored - 1
+        case Fault.COUNTER_FROZEN:
+            return max(stored, 1)
+    return stored + 1
+
+
+def swap_in_rsa1_key(device: SoftWebauthnDevice) -> CoseKey:
+    """Give ``device`` an RSA key and return its public key as COSE alg RS1 (-65535), an
+    algorithm no relying party offers; soft-webauthn itself only makes P-256 keys."""
+    device.private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return RS1.from_cryptography_key(device.private_key.public_key())
+
+
+def flip_bit(data: bytes) -> bytes:
     """``data`` with the lowest bit of its last byte flipped."""
     return data[:-1] + bytes([data[-1] ^ 1])
 

@@ -37,7 +37,7 @@ from virtual_authenticators.base import (
 FLAG = AuthenticatorData.FLAG
 TYPE = CollectedClientData.TYPE
 
-# How each COSE algorithm the keys can hold signs. The honest key only makes ES256; RS1 is
+# How each COSE algorithm the keys can hold signs. The honest keys only make ES256; RS1 is
 # here so that the unsupported-algorithm fault still signs through the same function.
 _SIGNERS: dict[int, Callable[[Any, bytes], bytes]] = {
     ES256.ALGORITHM: lambda key, message: key.sign(message, ec.ECDSA(hashes.SHA256())),
@@ -62,6 +62,19 @@ class Credential:
         return AttestedCredentialData.create(
             self.device.aaguid, self.credential_id, self.public_key
         )
+
+    def sign(self, message: bytes) -> bytes:
+        """Sign ``message`` with the private key, by the credential's COSE algorithm."""
+        return _SIGNERS[self.public_key.ALGORITHM](self.device.private_key, message)
+
+    def set_sign_count(self, count: int) -> None:
+        """Set the counter, e.g. to stand for a key used elsewhere before.
+
+        :raises ValueError: the count does not fit the 32-bit field.
+        """
+        if not 0 <= count < 2**32:
+            raise ValueError(f"sign count {count} does not fit in 32 bits")
+        self.device.sign_count = count
 
 
 @dataclass(frozen=True)
@@ -116,15 +129,14 @@ class SoftKey:
     def set_sign_count(self, credential_id: bytes, count: int) -> None:
         """Set the credential's counter, e.g. to stand for a key used elsewhere before.
 
+        :raises KeyError: the key does not hold it.
         :raises ValueError: the count does not fit the 32-bit field.
         """
-        if not 0 <= count < 2**32:
-            raise ValueError(f"sign count {count} does not fit in 32 bits")
-        self.credential(credential_id).device.sign_count = count
+        self.credential(credential_id).set_sign_count(count)
 
     def create(self, options: Mapping[str, Any], origin: str) -> dict[str, Any]:
         """See :meth:`virtual_authenticators.base.Authenticator.create`."""
-        rp_id = options["rp"].get("id") or _host(origin)
+        rp_id = options["rp"].get("id") or origin_host(origin)
         for descriptor in options.get("excludeCredentials") or []:
             if (excluded := websafe_decode(descriptor["id"])) in self._credentials:
                 raise ExcludedCredentialError(excluded)
@@ -155,7 +167,7 @@ class SoftKey:
 
         With an empty ``allowCredentials`` the newest credential for the RP ID answers.
         """
-        rp_id = options.get("rpId") or _host(origin)
+        rp_id = options.get("rpId") or origin_host(origin)
         allowed = [websafe_decode(d["id"]) for d in options.get("allowCredentials") or []]
         credential_id, credential = self._select(rp_id, allowed)
         ceremony = self._adjust(
@@ -199,8 +211,8 @@ class SoftKey:
         return ceremony
 
     def _sign(self, credential: Credential, message: bytes) -> bytes:
-        """Sign ``message`` with the credential's private key, by its COSE algorithm."""
-        return _SIGNERS[credential.public_key.ALGORITHM](credential.device.private_key, message)
+        """The credential's signature of ``message``: honest here."""
+        return credential.sign(message)
 
     def _respond(self, ceremony: Ceremony, credential: Credential) -> dict[str, Any]:
         """Encode the ceremony as the browser's ``toJSON()`` form, signing an assertion."""
@@ -232,17 +244,22 @@ class SoftKey:
                     websafe_encode(ceremony.user_handle) if ceremony.user_handle else None
                 ),
             }
-        return {
-            "id": websafe_encode(ceremony.credential_id),
-            "rawId": websafe_encode(ceremony.credential_id),
-            "type": PublicKeyCredentialType.PUBLIC_KEY.value,
-            "response": response,
-            "clientExtensionResults": {},
-            "authenticatorAttachment": "cross-platform",
-        }
+        return public_key_credential(ceremony.credential_id, response)
 
 
-def _host(origin: str) -> str:
+def public_key_credential(credential_id: bytes, response: dict[str, Any]) -> dict[str, Any]:
+    """``PublicKeyCredential.toJSON()`` around a response, as a USB key's in a browser."""
+    return {
+        "id": websafe_encode(credential_id),
+        "rawId": websafe_encode(credential_id),
+        "type": PublicKeyCredentialType.PUBLIC_KEY.value,
+        "response": response,
+        "clientExtensionResults": {},
+        "authenticatorAttachment": "cross-platform",
+    }
+
+
+def origin_host(origin: str) -> str:
     """The origin's host: the RP ID a browser uses when the options name none."""
     return urlsplit(origin).hostname or ""
 

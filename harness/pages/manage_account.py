@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import Locator
+
 from harness.pages.base import IndexPage
 
 
@@ -19,3 +21,8 @@ class TwoFactorManagePage(IndexPage):
 
     def can_add_totp(self) -> bool:
         return self.page.locator("a#add-totp").count() > 0
+
+    @property
+    def security_keys(self) -> Locator:
+        """One ``li`` per enrolled security key, its label in ``data-label``."""
+        return self.page.locator("#webauthn-keys li[data-label]")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from harness.errors import HarnessError
 from harness.pages.base import IndexPage
@@ -46,7 +46,7 @@ def wait_for_outcome(index_page: IndexPage, authenticator: str, timeout_ms: floa
             arg=[start, ERRORS],
             timeout=timeout_ms,
         )
-    except PlaywrightError as error:
+    except PlaywrightTimeoutError as error:
         raise WebAuthnError(
             f"{authenticator} did not answer within {timeout_ms / 1000:.0f} s (page {start})"
         ) from error

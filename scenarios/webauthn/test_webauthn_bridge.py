@@ -1,8 +1,8 @@
 """Security keys in a real browser, answered by a Python authenticator bridged into the page.
 
 The bridge replaces ``navigator.credentials``, so these scenarios control exactly what the key
-says (a faulty key included) in any browser; ``test_webauthn_browser.py`` keeps the same journey
-on the browser's own virtual authenticator.
+says (a faulty key included) in any browser; ``test_webauthn_journeys.py`` runs the honest
+journeys through the bridge and through the browser-level authenticators.
 """
 
 from collections.abc import Callable
@@ -15,12 +15,13 @@ from harness.pages import (
     IndexPage,
     LoginPage,
     ReauthenticateForm,
-    TwoFactorManagePage,
     TwoFactorPage,
     WebAuthnProvisionPage,
 )
+from scenarios.webauthn.conftest import MakeKey, with_kinds
 from virtual_authenticators.bridge import PageBridge
-from virtual_authenticators.faulty import Fault, FaultyKey
+from virtual_authenticators.faulty import Fault
+from virtual_authenticators.kinds import SoftwareKey
 
 pytestmark = pytest.mark.browser
 
@@ -28,20 +29,20 @@ VALIDATE_PATH = "/account/webauthn-authenticate/validate"
 
 
 @pytest.fixture
-def key() -> FaultyKey:
+def key(make_key: MakeKey) -> SoftwareKey:
     """The honest twin; a scenario may turn a fault on later through ``key.fault``."""
-    return FaultyKey(None)
+    return make_key()
 
 
 @pytest.fixture
-def bridged_page(new_context: Callable[..., BrowserContext], key: FaultyKey) -> Page:
+def bridged_page(new_context: Callable[..., BrowserContext], key: SoftwareKey) -> Page:
     """A page of a fresh context whose ``navigator.credentials`` is ``key``."""
     context = new_context()
     PageBridge(context, key)
     return context.new_page()
 
 
-def enrol(page: Page, account: TestAccount, key: FaultyKey, label: str = "my key") -> None:
+def enrol(page: Page, account: TestAccount, key: SoftwareKey, label: str = "my key") -> None:
     LoginPage(page).password_step(account.username, account.password)
     provision = WebAuthnProvisionPage(page).open()
     ReauthenticateForm(page).confirm_if_asked(account.password)
@@ -51,37 +52,19 @@ def enrol(page: Page, account: TestAccount, key: FaultyKey, label: str = "my key
     assert len(key.credentials) == 1
 
 
-def log_in_with_key(page: Page, account: TestAccount, key: FaultyKey) -> TwoFactorPage:
+def log_in_with_key(page: Page, account: TestAccount, key: SoftwareKey) -> TwoFactorPage:
     two_factor = LoginPage(page).password_step(account.username, account.password)
     two_factor.use_security_key(authenticator=repr(key))
     return two_factor
 
 
-@pytest.mark.requirement("WEBAUTHN-BRIDGE-01")
-def test_enrol_a_key_log_out_and_log_in_with_it(
-    bridged_page: Page, key: FaultyKey, make_account
-) -> None:
-    page = bridged_page
-    account = make_account(two_factor_ready=True)
-    enrol(page, account, key)
-    TwoFactorManagePage(page).open()
-    ReauthenticateForm(page).confirm_if_asked(account.password)
-    expect(page.locator('#webauthn-keys li[data-label="my key"]')).to_have_count(1)
-
-    IndexPage(page).log_out()
-    two_factor = log_in_with_key(page, account, key)
-    expect(two_factor.user_indicator).to_have_text(account.username)
-    assert two_factor.webauthn_errors.count() == 0
-
-
 @pytest.mark.requirement("WEBAUTHN-ASSERT-FAULTS")
 @pytest.mark.parametrize(
-    "fault",
-    [None, Fault.BAD_SIGNATURE, Fault.WRONG_ORIGIN, Fault.COUNTER_FROZEN],
-    ids=lambda fault: fault.value if fault else "honest",
+    ("key_kind", "fault"),
+    with_kinds([None, Fault.BAD_SIGNATURE, Fault.WRONG_ORIGIN, Fault.COUNTER_FROZEN]),
 )
 def test_faulty_assertion_is_refused_with_the_servers_error_on_the_page(
-    bridged_page: Page, key: FaultyKey, make_account, fault: Fault | None
+    bridged_page: Page, key: SoftwareKey, make_account, fault: Fault | None
 ) -> None:
     page = bridged_page
     account = make_account(two_factor_ready=True)

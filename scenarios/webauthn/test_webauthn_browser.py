@@ -1,4 +1,7 @@
-"""Security keys in a real browser: the page's own JavaScript with Chromium's virtual key."""
+"""Security keys in a real browser: the page's own JavaScript with Chromium's virtual key, whose
+DevTools knobs (response overrides, user verification, presence) a scenario turns."""
+
+from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -8,12 +11,15 @@ from harness.pages import (
     IndexPage,
     LoginPage,
     ReauthenticateForm,
-    TwoFactorManagePage,
+    TwoFactorPage,
+    WebAuthnError,
     WebAuthnProvisionPage,
 )
-from virtual_authenticators.cdp import CdpAuthenticator, CdpOptions, Protocol
+from virtual_authenticators.cdp import CdpAuthenticator, CdpOptions
 
 pytestmark = pytest.mark.browser
+
+KEY = "Chromium's virtual key"
 
 
 @pytest.fixture
@@ -22,49 +28,67 @@ def chromium_only(browser_name: str) -> None:
         pytest.skip("the DevTools virtual authenticator exists only in Chromium")
 
 
-def enrol_in_page(page: Page, account: TestAccount, label: str = "my key") -> None:
+@pytest.fixture
+def cdp_key(chromium_only: None, page: Page) -> Iterator[CdpAuthenticator]:
+    with CdpAuthenticator(page) as key:
+        yield key
+
+
+def enrol_in_page(page: Page, account: TestAccount) -> None:
+    LoginPage(page).password_step(account.username, account.password)
     provision = WebAuthnProvisionPage(page).open()
     ReauthenticateForm(page).confirm_if_asked(account.password)
-    provision.enrol(label, authenticator="Chromium's virtual authenticator")
+    provision.enrol("my key", authenticator=KEY)
+    assert provision.errors.all_inner_texts() == []
+    IndexPage(page).log_out()
 
 
-@pytest.mark.usefixtures("chromium_only")
-class TestSecurityKeyJourney:
-    @pytest.mark.requirement("WEBAUTHN-JOURNEY-01")
-    @pytest.mark.parametrize("protocol", list(Protocol), ids=lambda p: p.value)
-    def test_enrol_a_key_log_out_and_log_in_with_it(
-        self, page: Page, make_account, protocol: Protocol
-    ) -> None:
-        account = make_account(two_factor_ready=True)
-        with CdpAuthenticator(page, CdpOptions(protocol=protocol)) as key:
-            LoginPage(page).password_step(account.username, account.password)
-            enrol_in_page(page, account)
-            assert IndexPage(page).current_path.startswith("/manage/account")
-            assert len(key.credentials()) == 1
-            TwoFactorManagePage(page).open()
-            ReauthenticateForm(page).confirm_if_asked(account.password)
-            expect(page.locator('#webauthn-keys li[data-label="my key"]')).to_have_count(1)
+@pytest.mark.requirement("WEBAUTHN-ASSERT-FAULTS")
+@pytest.mark.parametrize(
+    "override",
+    [{}, {"bogus_signature": True}, {"bad_up": True}],
+    ids=["honest", "bad-signature", "up-cleared"],
+)
+def test_faulty_key_is_refused_with_the_error_on_the_page(
+    page: Page, cdp_key: CdpAuthenticator, make_account, override: dict[str, bool]
+) -> None:
+    account = make_account(two_factor_ready=True)
+    enrol_in_page(page, account)
+    cdp_key.override_responses(**override)
+    two_factor = LoginPage(page).password_step(account.username, account.password)
+    two_factor.use_security_key(authenticator=KEY)
+    refused = bool(override)
+    assert two_factor.is_logged_in() is not refused
+    assert bool(two_factor.webauthn_errors.count()) is refused
 
-            IndexPage(page).log_out()
-            two_factor = LoginPage(page).password_step(account.username, account.password)
-            two_factor.use_security_key(authenticator=f"Chromium's virtual {protocol.value} key")
-            expect(two_factor.user_indicator).to_have_text(account.username)
 
-    @pytest.mark.requirement("WEBAUTHN-ASSERT-FAULTS")
-    @pytest.mark.parametrize("bogus_signature", [False, True], ids=["honest", "bad-signature"])
-    def test_bad_signature_is_refused_with_the_error_on_the_page(
-        self, page: Page, make_account, bogus_signature: bool
-    ) -> None:
-        account = make_account(two_factor_ready=True)
-        with CdpAuthenticator(page) as key:
-            LoginPage(page).password_step(account.username, account.password)
-            enrol_in_page(page, account)
-            IndexPage(page).log_out()
-            key.override_responses(bogus_signature=bogus_signature)
-            two_factor = LoginPage(page).password_step(account.username, account.password)
-            two_factor.use_security_key(authenticator="Chromium's virtual key")
-            assert two_factor.is_logged_in() is not bogus_signature
-            assert bool(two_factor.webauthn_errors.count()) is bogus_signature
+@pytest.mark.requirement("WEBAUTHN-UV-01")
+@pytest.mark.parametrize("verified", [False, True], ids=["without-uv", "with-uv"])
+def test_key_logs_in_with_or_without_user_verification(
+    chromium_only: None, page: Page, make_account, verified: bool
+) -> None:
+    account = make_account(two_factor_ready=True)
+    options = CdpOptions(has_user_verification=verified, is_user_verified=verified)
+    with CdpAuthenticator(page, options):
+        enrol_in_page(page, account)
+        two_factor = LoginPage(page).password_step(account.username, account.password)
+        two_factor.use_security_key(authenticator=KEY)
+        expect(two_factor.user_indicator).to_have_text(account.username)
+
+
+@pytest.mark.requirement("HARNESS-NO-HANG-01")
+def test_key_nobody_touches_fails_the_step_in_time_naming_the_key(
+    chromium_only: None, page: Page, make_account
+) -> None:
+    account = make_account(two_factor_ready=True)
+    with CdpAuthenticator(page) as key:
+        enrol_in_page(page, account)
+        key.simulate_presence(False)
+        two_factor = LoginPage(page).password_step(account.username, account.password)
+        with pytest.raises(WebAuthnError, match=f"{KEY} did not answer within 2 s"):
+            two_factor.use_security_key(authenticator=KEY, timeout_ms=2_000)
+        assert two_factor.current_path == TwoFactorPage.path
+        assert not two_factor.is_logged_in()
 
 
 class TestWithoutJavaScript:

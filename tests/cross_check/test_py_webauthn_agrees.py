@@ -5,6 +5,9 @@ shares no code with the keys (which are built on python-fido2 and soft-webauthn)
 get the very dicts a key returns for options built as the index builds them (see
 ``warehouse-contract.md``, "WebAuthn provisioning" and "WebAuthn login"). Where both check a
 fault, their verdicts must agree; a disagreement fails with both verdicts in its message.
+
+Both verify the attestation statement too (py_webauthn always does; python-fido2 with
+:func:`verify_statement`), so the CTAP key's ``packed`` self attestation is checked twice.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from typing import Any
 
 import pytest
 import webauthn
+from fido2.attestation import Attestation
+from fido2.attestation.base import InvalidAttestation
 from fido2.server import Fido2Server
 from fido2.utils import websafe_decode, websafe_encode
 from fido2.webauthn import (
@@ -30,6 +35,7 @@ from webauthn.helpers.exceptions import (
     InvalidRegistrationResponse,
 )
 
+from virtual_authenticators.ctap import CtapKey
 from virtual_authenticators.faulty import Fault, FaultyKey
 from virtual_authenticators.soft import SoftKey
 
@@ -59,7 +65,12 @@ CHECKED_BY_BOTH = [
 CHECKED_AT_REGISTRATION = [fault for fault in CHECKED_BY_BOTH if fault is not Fault.BAD_SIGNATURE]
 CHECKED_AT_ASSERTION = CHECKED_BY_BOTH
 
-HONEST_KEYS = {"SoftKey": SoftKey, "FaultyKey(None)": lambda: FaultyKey(None)}
+HONEST_KEYS = {
+    "SoftKey": SoftKey,
+    "FaultyKey(None)": lambda: FaultyKey(None),
+    "CtapKey(packed)": lambda: CtapKey(attestation="packed"),
+    "CtapKey(none)": lambda: CtapKey(attestation="none"),
+}
 
 
 @dataclass(frozen=True)
@@ -127,16 +138,25 @@ def request_options(ceremony: Ceremony, credential_id: bytes) -> dict[str, Any]:
     }
 
 
+def verify_statement(attestation_object: AttestationObject, client_data_hash: bytes) -> None:
+    """python-fido2's check of the attestation statement of the object's format, with no trust
+    path (self and ``none`` attestation have none): what py_webauthn checks of them."""
+    verifier = Attestation.for_type(attestation_object.fmt)()
+    verifier.verify(attestation_object.att_stmt, attestation_object.auth_data, client_data_hash)
+
+
 def fido2_registration(ceremony: Ceremony, response: dict[str, Any]) -> Verdict:
-    server = Fido2Server({"id": RP_ID, "name": "PyPI"})
+    server = Fido2Server(
+        {"id": RP_ID, "name": "PyPI"}, attestation="direct", verify_attestation=verify_statement
+    )
     try:
         server.register_complete(
             ceremony.fido2_state(server, "register"),
             CollectedClientData(websafe_decode(response["response"]["clientDataJSON"])),
             AttestationObject(websafe_decode(response["response"]["attestationObject"])),
         )
-    except ValueError as error:
-        return Verdict(False, str(error))
+    except (ValueError, InvalidAttestation) as error:
+        return Verdict(False, str(error) or type(error).__name__)
     return Verdict(True)
 
 
@@ -268,6 +288,20 @@ def test_py_webauthn_reports_the_sign_count_the_key_holds(make_key):
         reported.append((new_count, key.sign_count(credential.credential_id)))
 
     assert reported == [(1, 1), (2, 2)]
+
+
+def test_both_verifiers_refuse_a_packed_self_attestation_with_a_bad_signature():
+    """The CTAP key's packed statement is checked by both, not only parsed: a flipped bit in its
+    signature (the honest twin is accepted above) is refused by each."""
+    ceremony = Ceremony.new()
+    response = CtapKey(fault=Fault.BAD_SIGNATURE).create(creation_options(ceremony), ORIGIN)
+
+    fido2 = fido2_registration(ceremony, response)
+    py_webauthn = py_webauthn_registration(ceremony, response)
+
+    assert not fido2.accepted and not py_webauthn.accepted, (
+        f"fido2: {fido2}; py_webauthn: {py_webauthn}"
+    )
 
 
 # Faulty keys

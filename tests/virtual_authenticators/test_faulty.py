@@ -1,4 +1,6 @@
-"""Each faulty key against python-fido2's relying party, beside its honest twin.
+"""Each faulty key against python-fido2's relying party, beside its honest twin: the
+soft-webauthn based ``FaultyKey`` with every fault, the CTAP2 device through Fido2Client with
+the faults that live inside an authenticator.
 
 Where ``Fido2Server`` leaves a check to the relying party (the counter, replays, whose
 credential it is, the algorithm), the test shows the property a relying party must check.
@@ -8,22 +10,16 @@ import pytest
 from cryptography.exceptions import InvalidSignature
 from fido2.cose import RS1
 from fido2.utils import websafe_decode
-from fido2.webauthn import AttestationObject, AuthenticatorData, CollectedClientData
+from fido2.webauthn import CollectedClientData
 
 from virtual_authenticators.base import AuthenticatorError, NoCredentialError
 from virtual_authenticators.faulty import Fault, FaultyKey
+from virtual_authenticators.kinds import SOFTWARE_KEYS, kinds_with, software_key
 from virtual_authenticators.soft import SoftKey
 
-# Fido2Server's refusal for each fault it checks, so that a fault is refused for its own reason.
-REFUSALS = {
-    Fault.WRONG_ORIGIN: "Invalid origin",
-    Fault.WRONG_RP_ID_HASH: "Wrong RP ID hash",
-    Fault.WRONG_CHALLENGE: "Wrong challenge",
-    Fault.WRONG_TYPE: "Incorrect type",
-    Fault.UP_CLEARED: "User Present flag not set",
-    Fault.UV_MISSING: "User verification required",
-    Fault.BAD_SIGNATURE: "Invalid signature",
-}
+from .ceremonies import REFUSALS, counters, register, registered_algorithm
+from .ceremonies import authenticate as _authenticate
+
 # No signature is made at registration with `none` attestation.
 REFUSED_AT_REGISTRATION = [fault for fault in REFUSALS if fault is not Fault.BAD_SIGNATURE]
 REFUSED_AT_ASSERTION = list(REFUSALS)
@@ -36,26 +32,22 @@ LEFT_TO_THE_RELYING_PARTY = [
 ]
 
 
-def authenticator_data(assertion: dict) -> AuthenticatorData:
-    return AuthenticatorData(websafe_decode(assertion["response"]["authenticatorData"]))
+def keys_with(*faults: Fault):
+    """``(kind, fault)`` for each key that can have each fault, as test parameters."""
+    return [
+        pytest.param(kind, fault, id=f"{kind}-{fault.value}") for kind, fault in kinds_with(faults)
+    ]
 
 
-def register(key, relying_party, user_id=b"user-1"):
-    options, state = relying_party.registration_options(user_id, "required")
-    return relying_party.register(state, key.create(options, relying_party.origin))
+@pytest.fixture(params=list(SOFTWARE_KEYS))
+def honest_twin(request):
+    """Each faulty key with no fault."""
+    return software_key(request.param)
 
 
 def assert_with(key, relying_party, credentials=None):
     """Ask ``key`` for an assertion (UV required) and have the relying party verify it."""
-    options, state = relying_party.authentication_options(credentials, "required")
-    return relying_party.authenticate(state, key.get(options, relying_party.origin), credentials)
-
-
-def counters(key, relying_party, times=2):
-    options, _ = relying_party.authentication_options()
-    return [
-        authenticator_data(key.get(options, relying_party.origin)).counter for _ in range(times)
-    ]
+    return _authenticate(key, relying_party, credentials, "required")
 
 
 def test_every_fault_is_checked_here():
@@ -64,26 +56,27 @@ def test_every_fault_is_checked_here():
     assert checked == set(Fault)
 
 
-def test_honest_twin_registers(relying_party):
-    assert register(FaultyKey(None), relying_party).is_user_verified()
+def test_honest_twin_registers(honest_twin, relying_party):
+    assert register(honest_twin, relying_party, user_verification="required").is_user_verified()
 
 
-@pytest.mark.parametrize("fault", REFUSED_AT_REGISTRATION, ids=lambda fault: fault.value)
-def test_faulty_registration_is_refused(relying_party, fault):
+@pytest.mark.parametrize(("kind", "fault"), keys_with(*REFUSED_AT_REGISTRATION))
+def test_faulty_registration_is_refused(relying_party, kind, fault):
+    key = software_key(kind, fault)
+
     with pytest.raises(ValueError, match=REFUSALS[fault]):
-        register(FaultyKey(fault), relying_party)
+        register(key, relying_party, user_verification="required")
 
 
-def test_honest_twin_asserts(relying_party):
-    key = FaultyKey(None)
-    register(key, relying_party)
+def test_honest_twin_asserts(honest_twin, relying_party):
+    register(honest_twin, relying_party)
 
-    assert assert_with(key, relying_party).credential_id == key.credentials[0]
+    assert assert_with(honest_twin, relying_party).credential_id == honest_twin.credentials[0]
 
 
-@pytest.mark.parametrize("fault", REFUSED_AT_ASSERTION, ids=lambda fault: fault.value)
-def test_faulty_assertion_is_refused(relying_party, fault):
-    key = FaultyKey(None)
+@pytest.mark.parametrize(("kind", "fault"), keys_with(*REFUSED_AT_ASSERTION))
+def test_faulty_assertion_is_refused(relying_party, kind, fault):
+    key = software_key(kind)
     register(key, relying_party)
     key.fault = fault
 
@@ -91,18 +84,18 @@ def test_faulty_assertion_is_refused(relying_party, fault):
         assert_with(key, relying_party)
 
 
-def test_honest_twins_counter_rises(relying_party):
-    key = FaultyKey(None)
-    register(key, relying_party)
-    key.set_sign_count(key.credentials[0], 10)
+def test_honest_twins_counter_rises(honest_twin, relying_party):
+    register(honest_twin, relying_party)
+    honest_twin.set_sign_count(honest_twin.credentials[0], 10)
 
-    first, second = counters(key, relying_party)
+    first, second = counters(honest_twin, relying_party)
 
     assert 10 < first < second
 
 
-def test_backwards_counter_falls_below_the_previous_one(relying_party):
-    key = FaultyKey(Fault.COUNTER_BACKWARDS)
+@pytest.mark.parametrize(("kind", "fault"), keys_with(Fault.COUNTER_BACKWARDS))
+def test_backwards_counter_falls_below_the_previous_one(relying_party, kind, fault):
+    key = software_key(kind, fault)
     register(key, relying_party)
     key.set_sign_count(key.credentials[0], 10)
 
@@ -111,16 +104,18 @@ def test_backwards_counter_falls_below_the_previous_one(relying_party):
     assert second < first < 10
 
 
-def test_backwards_counter_cannot_start_from_zero(relying_party):
-    key = FaultyKey(Fault.COUNTER_BACKWARDS)
+@pytest.mark.parametrize(("kind", "fault"), keys_with(Fault.COUNTER_BACKWARDS))
+def test_backwards_counter_cannot_start_from_zero(relying_party, kind, fault):
+    key = software_key(kind, fault)
     register(key, relying_party)
 
     with pytest.raises(AuthenticatorError):
         counters(key, relying_party, times=1)
 
 
-def test_frozen_counter_repeats_a_non_zero_count(relying_party):
-    key = FaultyKey(Fault.COUNTER_FROZEN)
+@pytest.mark.parametrize(("kind", "fault"), keys_with(Fault.COUNTER_FROZEN))
+def test_frozen_counter_repeats_a_non_zero_count(relying_party, kind, fault):
+    key = software_key(kind, fault)
     register(key, relying_party)
 
     first, second = counters(key, relying_party)
@@ -128,40 +123,33 @@ def test_frozen_counter_repeats_a_non_zero_count(relying_party):
     assert first == second != 0
 
 
-def test_frozen_counter_signs_valid_assertions(relying_party):
-    key = FaultyKey(Fault.COUNTER_FROZEN)
+@pytest.mark.parametrize(("kind", "fault"), keys_with(Fault.COUNTER_FROZEN))
+def test_frozen_counter_signs_valid_assertions(relying_party, kind, fault):
+    key = software_key(kind, fault)
     register(key, relying_party)
     assert_with(key, relying_party)
 
     assert assert_with(key, relying_party).credential_id == key.credentials[0]
 
 
-def test_honest_twin_registers_an_offered_algorithm(relying_party):
+def test_honest_twin_registers_an_offered_algorithm(honest_twin, relying_party):
     options, _ = relying_party.registration_options()
     offered = {param["alg"] for param in options["pubKeyCredParams"]}
 
-    key = FaultyKey(None)
-
-    alg = _registered_algorithm(key.create(options, relying_party.origin))
-
-    assert alg in offered
+    assert registered_algorithm(honest_twin.create(options, relying_party.origin)) in offered
 
 
-def test_unsupported_algorithm_registers_a_key_whose_alg_was_not_offered(relying_party):
+@pytest.mark.parametrize(("kind", "fault"), keys_with(Fault.UNSUPPORTED_ALGORITHM))
+def test_unsupported_algorithm_registers_a_key_whose_alg_was_not_offered(
+    relying_party, kind, fault
+):
     options, _ = relying_party.registration_options()
     offered = {param["alg"] for param in options["pubKeyCredParams"]}
 
-    key = FaultyKey(Fault.UNSUPPORTED_ALGORITHM)
-
-    alg = _registered_algorithm(key.create(options, relying_party.origin))
+    alg = registered_algorithm(software_key(kind, fault).create(options, relying_party.origin))
 
     assert alg == RS1.ALGORITHM
     assert alg not in offered
-
-
-def _registered_algorithm(registration: dict) -> int:
-    attestation = websafe_decode(registration["response"]["attestationObject"])
-    return AttestationObject(attestation).auth_data.credential_data.public_key.ALGORITHM
 
 
 @pytest.fixture

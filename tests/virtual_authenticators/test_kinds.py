@@ -1,0 +1,35 @@
+"""The software keys by name."""
+
+import pytest
+
+from virtual_authenticators.ctap import CtapKey
+from virtual_authenticators.faulty import Fault, FaultyKey
+from virtual_authenticators.kinds import kinds_with, software_key
+
+
+def test_each_kind_makes_its_key_with_the_fault_asked_for():
+    assert software_key("soft", Fault.WRONG_ORIGIN).fault is Fault.WRONG_ORIGIN
+    assert isinstance(software_key("soft"), FaultyKey)
+    assert isinstance(software_key("ctap", Fault.UP_CLEARED), CtapKey)
+
+
+def test_an_unknown_kind_is_refused_naming_the_kinds():
+    with pytest.raises(ValueError, match="no software key 'usb': choose one of soft, ctap"):
+        software_key("usb")
+
+
+def test_a_fault_the_kind_cannot_have_is_refused():
+    with pytest.raises(ValueError, match=r"a ctap key cannot have Fault\.WRONG_ORIGIN"):
+        software_key("ctap", Fault.WRONG_ORIGIN)
+
+
+def test_kinds_with_pairs_each_fault_with_the_kinds_that_can_have_it():
+    pairs = kinds_with([None, Fault.WRONG_ORIGIN, Fault.UP_CLEARED])
+
+    assert pairs == [
+        ("soft", None),
+        ("ctap", None),
+        ("soft", Fault.WRONG_ORIGIN),
+        ("soft", Fault.UP_CLEARED),
+        ("ctap", Fault.UP_CLEARED),
+    ]
