@@ -19,6 +19,32 @@ BROWSER_KEYS = ["cdp-ctap2", "cdp-u2f", "bridge-soft", "bridge-ctap", "playwrigh
 """Every browser-level way: Chromium's DevTools key (FIDO2 and U2F), each software key bridged
 into the page, and Playwright's own ``context.credentials``."""
 
+REGISTRATION_FAULTS = [
+    Fault.WRONG_ORIGIN,
+    Fault.WRONG_RP_ID_HASH,
+    Fault.WRONG_CHALLENGE,
+    Fault.WRONG_TYPE,
+    Fault.UP_CLEARED,
+    Fault.UNSUPPORTED_ALGORITHM,
+]
+"""The faults the index must refuse at registration (W3C WebAuthn §7.1). UV_MISSING is not
+among them: the index discourages user verification, as Warehouse does."""
+
+ASSERTION_FAULTS = [
+    Fault.WRONG_ORIGIN,
+    Fault.WRONG_RP_ID_HASH,
+    Fault.WRONG_CHALLENGE,
+    Fault.WRONG_TYPE,
+    Fault.UP_CLEARED,
+    Fault.BAD_SIGNATURE,
+    Fault.COUNTER_BACKWARDS,
+    Fault.COUNTER_FROZEN,
+    Fault.REPLAYED_ASSERTION,
+]
+"""The faults the index must refuse at login (§7.2) once the key has logged in honestly (so the
+stored counter is above 0 and there is an assertion to replay). FOREIGN_CREDENTIAL_ID needs
+another user's credential: its scenario is its own."""
+
 MakeKey = Callable[..., SoftwareKey]
 
 

@@ -8,7 +8,7 @@ journeys through the bridge and through the browser-level authenticators.
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, Response, expect
 
 from harness.accounts import TestAccount
 from harness.pages import (
@@ -18,7 +18,12 @@ from harness.pages import (
     TwoFactorPage,
     WebAuthnProvisionPage,
 )
-from scenarios.webauthn.conftest import MakeKey, with_kinds
+from scenarios.webauthn.conftest import (
+    ASSERTION_FAULTS,
+    REGISTRATION_FAULTS,
+    MakeKey,
+    with_kinds,
+)
 from virtual_authenticators.bridge import PageBridge
 from virtual_authenticators.faulty import Fault
 from virtual_authenticators.kinds import SoftwareKey
@@ -26,6 +31,7 @@ from virtual_authenticators.kinds import SoftwareKey
 pytestmark = pytest.mark.browser
 
 VALIDATE_PATH = "/account/webauthn-authenticate/validate"
+PROVISION_VALIDATE_PATH = "/manage/account/webauthn-provision/validate"
 
 
 @pytest.fixture
@@ -58,10 +64,39 @@ def log_in_with_key(page: Page, account: TestAccount, key: SoftwareKey) -> TwoFa
     return two_factor
 
 
+def posted_to(path: str) -> Callable[[Response], bool]:
+    return lambda response: response.request.method == "POST" and path in response.url
+
+
+@pytest.mark.requirement("WEBAUTHN-REG-FAULTS")
+@pytest.mark.parametrize(("key_kind", "fault"), with_kinds([None, *REGISTRATION_FAULTS]))
+def test_faulty_registration_is_refused_with_the_servers_error_on_the_page(
+    bridged_page: Page, key: SoftwareKey, make_account, fault: Fault | None
+) -> None:
+    page = bridged_page
+    account = make_account(two_factor_ready=True)
+    key.fault = fault
+    LoginPage(page).password_step(account.username, account.password)
+    provision = WebAuthnProvisionPage(page).open()
+    ReauthenticateForm(page).confirm_if_asked(account.password)
+    with page.expect_response(posted_to(PROVISION_VALIDATE_PATH), timeout=15_000) as validation:
+        provision.enrol("my key", authenticator=repr(key))
+
+    if fault is None:
+        assert validation.value.ok
+        assert provision.current_path.startswith("/manage/account")
+        assert provision.errors.count() == 0
+    else:
+        server_errors = validation.value.json()["fail"]["errors"]
+        assert server_errors
+        assert provision.errors.all_inner_texts() == [" ".join(server_errors)]
+        assert provision.current_path == WebAuthnProvisionPage.path
+
+
 @pytest.mark.requirement("WEBAUTHN-ASSERT-FAULTS")
 @pytest.mark.parametrize(
     ("key_kind", "fault"),
-    with_kinds([None, Fault.BAD_SIGNATURE, Fault.WRONG_ORIGIN, Fault.COUNTER_FROZEN]),
+    with_kinds([None, *ASSERTION_FAULTS]),
 )
 def test_faulty_assertion_is_refused_with_the_servers_error_on_the_page(
     bridged_page: Page, key: SoftwareKey, make_account, fault: Fault | None
@@ -76,9 +111,7 @@ def test_faulty_assertion_is_refused_with_the_servers_error_on_the_page(
 
     key.fault = fault
     two_factor = LoginPage(page).password_step(account.username, account.password)
-    with page.expect_response(
-        lambda r: r.request.method == "POST" and VALIDATE_PATH in r.url, timeout=15_000
-    ) as validation:
+    with page.expect_response(posted_to(VALIDATE_PATH), timeout=15_000) as validation:
         two_factor.use_security_key(authenticator=repr(key))
 
     if fault is None:

@@ -11,7 +11,7 @@ from harness.accounts import TestAccount
 from harness.client import IndexClient
 from harness.mail import Mailbox
 from harness.targets import Profile
-from scenarios.webauthn.conftest import with_kinds
+from scenarios.webauthn.conftest import ASSERTION_FAULTS, REGISTRATION_FAULTS, with_kinds
 from virtual_authenticators.base import NoCredentialError
 from virtual_authenticators.faulty import Fault
 from virtual_authenticators.kinds import software_key
@@ -19,25 +19,6 @@ from virtual_authenticators.kinds import software_key
 pytestmark = pytest.mark.protocol
 
 TWO_FACTOR_PAGE = "/manage/account/two-factor/"
-REGISTRATION_FAULTS = [
-    Fault.WRONG_ORIGIN,
-    Fault.WRONG_RP_ID_HASH,
-    Fault.WRONG_CHALLENGE,
-    Fault.WRONG_TYPE,
-    Fault.UP_CLEARED,
-    Fault.UNSUPPORTED_ALGORITHM,
-]
-ASSERTION_FAULTS = [
-    Fault.WRONG_ORIGIN,
-    Fault.WRONG_RP_ID_HASH,
-    Fault.WRONG_CHALLENGE,
-    Fault.WRONG_TYPE,
-    Fault.UP_CLEARED,
-    Fault.BAD_SIGNATURE,
-    Fault.COUNTER_BACKWARDS,
-    Fault.COUNTER_FROZEN,
-    Fault.REPLAYED_ASSERTION,
-]
 
 
 def key_labels(client: IndexClient, account: TestAccount) -> list[str]:
