@@ -1,4 +1,5 @@
-"""The ``harness`` command: ``harness run`` runs the scenario suites and keeps the report.
+"""The ``harness`` command: ``harness run`` runs the scenario suites and keeps the report;
+``harness catalogue`` lists the requirements with the tests that check them.
 
 ``harness run`` writes each run under ``reports/<UTC timestamp>/`` (``junit.xml``,
 ``allure-results/``, screenshots of failed browser tests) and points
@@ -8,11 +9,17 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import sys
+from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
+from harness.catalogue import Catalogue, CatalogueError
+from harness.plugin import REQUIREMENTS
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -37,6 +44,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder that receives <timestamp>/ and latest (default: ./reports)",
     )
     run.add_argument("pytest_args", nargs="*", help="after --: passed to pytest as they are")
+    catalogue = commands.add_parser(
+        "catalogue",
+        help="list each requirement with the tests that check it; flag those with none",
+    )
+    catalogue.add_argument(
+        "--tests", action="store_true", help="list each requirement's tests, not only a count"
+    )
+    catalogue.add_argument(
+        "--catalogue",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="the requirements catalogue (default: the bundled harness/catalogue.toml)",
+    )
+    catalogue.add_argument(
+        "--scenarios",
+        type=Path,
+        default=PROJECT / "scenarios",
+        metavar="FOLDER",
+        help="where the tests are (default: the project's scenarios/)",
+    )
     return parser
 
 
@@ -76,8 +104,65 @@ def run(args: argparse.Namespace) -> int:
     return int(status)
 
 
+class _RequirementCollector:
+    """A pytest plugin that keeps, per requirement id, the node ids of the tests naming it."""
+
+    def __init__(self) -> None:
+        self.tests: dict[str, list[str]] = defaultdict(list)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            for requirement in item.stash.get(REQUIREMENTS, ()):
+                self.tests[requirement.id].append(item.nodeid)
+
+
+def catalogue(args: argparse.Namespace) -> int:
+    """Print every requirement with its tests; 1 when some have none, 2 when it cannot tell."""
+    try:
+        requirements = Catalogue.load(args.catalogue)
+    except CatalogueError as error:
+        print(f"harness: error: {error}", file=sys.stderr)
+        return 2
+    collector = _RequirementCollector()
+    pytest_args = [
+        str(args.scenarios),
+        f"--rootdir={PROJECT}",
+        "--collect-only",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        *([f"--catalogue={args.catalogue}"] if args.catalogue else []),
+    ]
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        status = pytest.main(pytest_args, plugins=[collector])
+    if status not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        print(output.getvalue()[-3000:], file=sys.stderr)
+        print(f"harness: error: collecting {args.scenarios} failed", file=sys.stderr)
+        return 2
+    untested = []
+    for requirement in requirements:
+        tests = collector.tests.get(requirement.id, [])
+        count = f"{len(tests)} test{'s' if len(tests) != 1 else ''}" if tests else "NO TEST"
+        print(f"{requirement.id} [{requirement.severity}] {requirement.text}")
+        print(f"    {count} · {', '.join(requirement.policies)} · {requirement.source}")
+        if args.tests:
+            print("".join(f"      {test}\n" for test in tests), end="")
+        if not tests:
+            untested.append(requirement.id)
+    tested = len(requirements) - len(untested)
+    print(f"\n{len(requirements)} requirements: {tested} with tests, {len(untested)} without")
+    if untested:
+        print(f"without a test: {', '.join(untested)}")
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "catalogue":
+        return catalogue(args)
     return run(args)
 
 

@@ -9,8 +9,10 @@ directly.
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -23,6 +25,8 @@ from virtual_authenticators.base import Authenticator
 REAUTH_FORM = "form#reauthenticate-form"
 WEBAUTHN_PROVISION = "/manage/account/webauthn-provision"
 WEBAUTHN_AUTHENTICATE = "/account/webauthn-authenticate"
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,11 @@ class HtmlPage:
 
     def form_fields(self, selector: str) -> tuple[str, dict[str, str]]:
         """The action URL of the form ``selector`` and the values it would submit as is."""
-        form = self.one(selector)
+        return self.submission(self.one(selector))
+
+    def submission(self, form: Tag) -> tuple[str, dict[str, str]]:
+        """The action URL of ``form``, an element of this page, and the values it would submit
+        as is."""
         action = urljoin(self.url, str(form.get("action") or self.url))
         fields: dict[str, str] = {}
         for element in form.select("input[name], textarea[name], button[name][value]"):
@@ -387,6 +395,36 @@ class IndexClient:
             timeout=self.timeout,
         )
         return JsonAnswer(response.status_code, _json_body(response))
+
+
+def at_once(*sends: Callable[[], T]) -> list[T]:
+    """Make each call in a thread of its own, all released at the same moment; their answers,
+    in the order of the calls.
+
+    For races, such as two sessions sending the same one-time code together. Each call should
+    use its own :class:`IndexClient` (a ``requests`` session is not shared between threads).
+
+    :raises Exception: the first exception a call raised, once every call has finished.
+    """
+    start = threading.Barrier(len(sends))
+    answers: list[Any] = [None] * len(sends)
+    errors: list[BaseException] = []
+
+    def run(index: int, send: Callable[[], T]) -> None:
+        start.wait()
+        try:
+            answers[index] = send()
+        except BaseException as error:  # handed to the caller below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(sends)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return answers
 
 
 def _json_body(response: requests.Response) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from harness.accounts import AccountFactory, TestAccount
+from harness.catalogue import Catalogue, Requirement
 from harness.client import IndexClient
 from harness.errors import HarnessError
 from harness.mail import Mailbox
@@ -23,8 +24,11 @@ MARKERS = {
     "protocol": "speaks HTTP to the index directly, sending what a browser might not",
     "destructive": "changes or deletes data a shared staging server may care about",
     "hardware": "needs a real security key and a person to touch it",
-    "requirement(*ids)": "the conformance requirement ids the test checks",
+    "requirement(*ids)": "the conformance requirement ids the test checks (harness/catalogue.toml)",
 }
+
+REQUIREMENTS = pytest.StashKey[tuple[Requirement, ...]]()
+"""The requirements a collected test checks, in the order its markers name them."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -42,6 +46,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run the reference_server package found in this folder instead of the installed"
         " one (for example a deliberately broken copy, to see the scenarios fail)",
     )
+    group.addoption(
+        "--requirement",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="run only the tests that check this requirement (repeatable); `harness catalogue`"
+        " lists the ids",
+    )
+    group.addoption(
+        "--catalogue",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="the requirements catalogue (default: the bundled harness/catalogue.toml)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -54,6 +73,65 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 _PROFILE = pytest.StashKey[Profile]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Trace each test to the catalogue: refuse unknown ids, select by ``--requirement``, and
+    skip a test when none of its requirements applies to the target's policy."""
+    named = {item: _requirement_ids(item) for item in items}
+    selected = config.getoption("requirement")
+    if not selected and not any(named.values()):
+        return  # nothing to trace: the catalogue is not even read
+    catalogue = _catalogue(config)
+    unknown = [
+        f"{item.nodeid}: {requirement_id}"
+        for item, ids in named.items()
+        for requirement_id in ids
+        if requirement_id not in catalogue
+    ]
+    unknown += [f"--requirement {rid}" for rid in selected if rid not in catalogue]
+    if unknown:
+        raise pytest.UsageError(
+            "requirement ids not in the catalogue (`harness catalogue` lists them):\n  "
+            + "\n  ".join(unknown)
+        )
+    for item, ids in named.items():
+        item.stash[REQUIREMENTS] = tuple(catalogue[requirement_id] for requirement_id in ids)
+    if selected:
+        kept = [item for item in items if set(named[item]) & set(selected)]
+        deselected = [item for item in items if not set(named[item]) & set(selected)]
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+            items[:] = kept
+    policy = config.stash[_PROFILE].policy
+    for item in items:
+        requirements = item.stash.get(REQUIREMENTS, ())
+        if requirements and not any(r.applies_to(policy) for r in requirements):
+            ids = ", ".join(r.id for r in requirements)
+            item.add_marker(pytest.mark.skip(reason=f"{ids}: not in the {policy} policy"))
+
+
+def _requirement_ids(item: pytest.Item) -> tuple[str, ...]:
+    """The ids named by the item's ``requirement`` markers, each once, in order.
+
+    :raises pytest.UsageError: a marker names no id, or something that is not a string.
+    """
+    ids: list[str] = []
+    for marker in item.iter_markers("requirement"):
+        if not marker.args or not all(isinstance(arg, str) for arg in marker.args):
+            raise pytest.UsageError(f"{item.nodeid}: requirement() needs one or more id strings")
+        ids += [arg for arg in marker.args if arg not in ids]
+    return tuple(ids)
+
+
+def _catalogue(config: pytest.Config) -> Catalogue:
+    try:
+        return Catalogue.load(config.getoption("catalogue"))
+    except HarnessError as error:
+        raise pytest.UsageError(str(error)) from None
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,7 @@ from types import TracebackType
 
 from harness.errors import ProfileError, TargetError
 from harness.mail import Mailbox, SmtpSink
+from harness.test_hooks import TestHooks
 
 PROFILE_NAMES = ("reference", "reference-2019")
 READY_LINE = re.compile(r"reference-server listening on (http://\S+)")
@@ -147,19 +148,23 @@ class Target:
 
     :param base_url: the server's root URL, without a trailing slash.
     :param mailbox: where the server's mail can be read, or None when the harness cannot.
+    :param test_hooks: the server's test hooks (the bundled server in test mode), or None
+        for a remote target.
     """
 
     base_url: str
     profile: Profile
     mailbox: Mailbox | None
     bundled: bool
+    test_hooks: TestHooks | None = None
 
 
 class BundledServer:
     """The reference server in a subprocess, mailing to an in-process SMTP sink.
 
     Use as a context manager; :attr:`target` is valid inside it. The server's output goes to
-    ``workdir/server.log``.
+    ``workdir/server.log``. The server runs in test mode (``--test-mode``), since the harness
+    is its only client, and its test hooks are the target's :attr:`Target.test_hooks`.
 
     :param server_path: a folder holding another copy of the ``reference_server`` package to
         run instead of the installed one (a deliberately broken copy, to show that the
@@ -188,7 +193,13 @@ class BundledServer:
         except BaseException:
             self._sink.stop()
             raise
-        self.target = Target(base_url, self.profile, self._sink.mailbox, bundled=True)
+        self.target = Target(
+            base_url,
+            self.profile,
+            self._sink.mailbox,
+            bundled=True,
+            test_hooks=TestHooks(base_url),
+        )
         return self
 
     def __exit__(
@@ -217,6 +228,7 @@ class BundledServer:
             "--port=0",
             f"--database=sqlite:///{self.workdir / 'reference-server.sqlite3'}",
             f"--smtp=localhost:{self._sink.port}",
+            "--test-mode",
             *self.profile.reference_server_args(),
         ]
         # Unbuffered, so the ready line arrives as soon as it is printed.

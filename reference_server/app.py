@@ -19,6 +19,7 @@ from reference_server.passwords import Passwords
 from reference_server.ratelimits import RateLimits
 from reference_server.sessions import DatabaseSessionInterface
 from reference_server.tokens import Tokens
+from reference_server.totp_clocks import TotpClocks
 
 # Bigger forms are refused with 413 before any view sees them.
 MAX_CONTENT_LENGTH = 64 * 1024
@@ -36,8 +37,9 @@ def create_app(
     ``engine`` defaults to one made from ``config.database_url`` (schema created);
     ``mail_sender`` to SMTP when ``config.smtp`` is set, else a log line per message;
     ``clock`` (POSIX seconds) drives TOTP steps, token ages and re-authentication, so tests
-    can move time. Raises ``db.DatabaseError`` or ``ratelimits.RateLimitConfigError`` for
-    unusable settings.
+    can move time. With ``config.test_mode`` the ``/_test/`` hooks are served and every page
+    carries the test-mode banner. Raises ``db.DatabaseError`` or
+    ``ratelimits.RateLimitConfigError`` for unusable settings.
     """
     app = Flask(__name__)
     app.config.update(
@@ -63,8 +65,12 @@ def create_app(
             "reference_server.ratelimits": RateLimits(config),
         }
     )
+    if config.test_mode:
+        app.extensions["reference_server.totp_clocks"] = TotpClocks()
     app.session_interface = DatabaseSessionInterface()
-    app.jinja_env.globals.update(csrf_token=csrf.csrf_token, current_user=current_user)
+    app.jinja_env.globals.update(
+        csrf_token=csrf.csrf_token, current_user=current_user, test_mode=config.test_mode
+    )
 
     app.before_request(csrf.check_csrf)
 
@@ -90,4 +96,8 @@ def create_app(
     app.register_blueprint(two_factor.bp)
     app.register_blueprint(manage.bp)
     app.register_blueprint(webauthn.bp)
+    if config.test_mode:
+        from reference_server.views import hooks
+
+        app.register_blueprint(hooks.bp)
     return app

@@ -25,6 +25,7 @@ from reference_server.models import Event, User
 from reference_server.passwords import Passwords
 from reference_server.ratelimits import RateLimits
 from reference_server.tokens import Tokens
+from reference_server.totp_clocks import TotpClocks
 
 
 def config() -> ServerConfig:
@@ -35,6 +36,18 @@ def config() -> ServerConfig:
 def now() -> float:
     """The app clock (POSIX seconds); tests replace it."""
     return current_app.extensions["reference_server.clock"]()
+
+
+def totp_now(user: User) -> float:
+    """The time ``user``'s TOTP codes are checked at (login and provisioning alike).
+
+    The app clock, unless test mode has fixed this user's TOTP clock (``/_test/totp-clock``).
+    Every TOTP check goes through here, so a test time also drives the replay guard, which
+    stores the step matched at this time.
+    """
+    clocks: TotpClocks | None = current_app.extensions.get("reference_server.totp_clocks")
+    fixed = clocks.get(user.id) if clocks is not None else None
+    return now() if fixed is None else fixed
 
 
 def passwords() -> Passwords:

@@ -3,7 +3,8 @@
 Parses the options into a :class:`ServerConfig`, checks everything that can be wrong
 (database, port, SMTP address, rate limits, storage) before serving, and reports each
 problem as one line ``reference-server: error: …`` with exit status 2, never a traceback.
-Once listening it prints exactly one line, ``reference-server listening on http://HOST:PORT``.
+Once listening it prints exactly one line, ``reference-server listening on http://HOST:PORT``,
+preceded in test mode by one warning line on stderr.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from reference_server.ratelimits import RateLimitConfigError, make_storage, pars
 
 PROG = "reference-server"
 DEFAULTS = ServerConfig(secret_key="unused")
+TEST_MODE_WARNING = (
+    f"{PROG}: TEST MODE: test hooks are enabled; never expose this server to real users"
+)
 
 
 class CliError(Exception):
@@ -97,6 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="the exact origin (scheme://host[:port], no path) that WebAuthn responses must "
         "come from, e.g. 'https://pypi.example.org' (default: the scheme and host of each "
         "request)",
+    )
+    serve.add_argument(
+        "--test-mode",
+        action="store_true",
+        help="for the test harness only, never for a server real users can reach: serve "
+        "the test hooks under /_test/ (a per-user TOTP clock, seeding a TOTP secret; loopback "
+        "clients only) and show a test-mode banner on every page",
     )
 
     limits = parser.add_argument_group(
@@ -266,6 +277,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         database_url=args.database,
         smtp=parse_smtp(args.smtp),
         profile=args.profile,
+        test_mode=args.test_mode,
         ratelimit_storage=args.ratelimit_storage,
         **{f: getattr(args, f) for f in limit_fields + age_fields},
         **extra,
@@ -311,6 +323,8 @@ def serve(config: ServerConfig) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     port = sock.getsockname()[1]
+    if config.test_mode:
+        print(TEST_MODE_WARNING, file=sys.stderr, flush=True)
     print(f"{PROG} listening on http://{config.host}:{port}", flush=True)
     try:
         server.run()

@@ -39,6 +39,10 @@ class ServerConfig:
     # public name differs from the one the server is reached by.
     rp_id: str | None = None
     origin: str | None = None
+    # Test mode (``--test-mode``): the ``/_test/`` hooks the harness drives (a per-user TOTP
+    # clock, seeding a TOTP secret) and a banner on every page. Never for real users: anyone
+    # on the server's own host could replace a user's TOTP secret.
+    test_mode: bool = False
 
     login_user_limit: str = "10 per 5 minutes"
     login_ip_limit: str = "10 per 5 minutes"

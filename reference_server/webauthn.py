@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fido2 import features
+from fido2.attestation import Attestation
 from fido2.server import Fido2Server
 from fido2.webauthn import (
     AttestationObject,
@@ -164,7 +165,37 @@ def _credential_json(text: str) -> tuple[bytes, dict[str, Any]]:
     ids = {b64url_decode(data[k], k) for k in ("id", "rawId") if k in data}
     if len(ids) != 1:
         raise MalformedCredential("credential id and rawId are missing or differ")
+    _check_extension_outputs(data)
     return ids.pop(), response
+
+
+EXTENSION_OUTPUTS = (
+    "registrationClientExtensions",
+    "assertionClientExtensions",
+    "clientExtensionResults",
+)
+"""Where a posted credential carries its client extension outputs: Warehouse's page sends a
+JSON string under the first two names, ``toJSON()`` an object under the third."""
+
+
+def _check_extension_outputs(data: dict[str, Any]) -> None:
+    """W3C WebAuthn §7.1 step 17 and §7.2 step 18: the index asks for no extension, so any
+    outputs are only checked to be an object (unsolicited ones are allowed, as the steps let
+    a relying party decide).
+
+    :raises MalformedCredential: outputs that are not a JSON object.
+    """
+    for name in EXTENSION_OUTPUTS:
+        if name not in data:
+            continue
+        outputs = data[name]
+        if isinstance(outputs, str):
+            try:
+                outputs = json.loads(outputs)
+            except ValueError:
+                raise MalformedCredential(f"{name} is not JSON") from None
+        if not isinstance(outputs, dict):
+            raise MalformedCredential(f"{name} must be a JSON object")
 
 
 @dataclass(frozen=True)
@@ -196,6 +227,8 @@ def verify_registration(rp: RelyingParty, state: dict[str, str], text: str) -> R
         auth_data = rp.server().register_complete(state, client_data, attestation)
     except Exception as exc:
         raise InvalidCredential(str(exc)) from exc
+    verify_statement(attestation, client_data.hash)
+    verify_token_binding(client_data)
     credential = auth_data.credential_data
     if credential is None:
         raise InvalidCredential("no attested credential data")
@@ -206,6 +239,36 @@ def verify_registration(rp: RelyingParty, state: dict[str, str], text: str) -> R
     if credential.public_key.get(3) not in ALGORITHMS:
         raise InvalidCredential("unsupported public key algorithm")
     return Registration(credential.credential_id, bytes(credential), auth_data.counter)
+
+
+def verify_statement(attestation: AttestationObject, client_data_hash: bytes) -> None:
+    """W3C WebAuthn §7.1 steps 18 and 19, which ``Fido2Server`` skips without an attestation
+    verifier: the format must be one the index knows and its statement must verify. The index
+    asks for ``none`` attestation, as Warehouse does, so a verified statement needs no
+    certificate chain to be trusted (step 21).
+
+    :raises InvalidCredential: an unknown format, or a statement that does not verify.
+    """
+    try:
+        verifier = Attestation.for_type(attestation.fmt)()
+        verifier.verify(attestation.att_stmt, attestation.auth_data, client_data_hash)
+    except Exception as exc:  # fido2 raises InvalidAttestation and, on odd statements, others
+        raise InvalidCredential(f"attestation statement refused: {exc}") from exc
+
+
+def verify_token_binding(client_data: CollectedClientData) -> None:
+    """W3C WebAuthn §7.1 step 10 and §7.2 step 14, which ``Fido2Server`` skips: the index's
+    connections never use Token Binding, so client data saying it was used (``present``) was
+    not collected on this connection.
+
+    :raises InvalidCredential: ``tokenBinding.status`` is ``present``, or not a known status.
+    """
+    binding = json.loads(client_data.decode()).get("tokenBinding")
+    if binding is None:
+        return
+    status = binding.get("status") if isinstance(binding, dict) else None
+    if status != "supported":
+        raise InvalidCredential(f"token binding {status!r} does not match this connection")
 
 
 @dataclass(frozen=True)
@@ -256,6 +319,7 @@ def verify_assertion(
         )
     except Exception as exc:
         raise InvalidCredential(str(exc)) from exc
+    verify_token_binding(assertion.client_data)
     return assertion.auth_data.counter
 
 

@@ -42,6 +42,10 @@ class Fault(enum.Enum):
     """The client data's type is ``webauthn.get`` on registration and ``webauthn.create`` on
     assertion: §7.1 step 7, §7.2 step 11."""
 
+    TOKEN_BINDING_PRESENT = "token-binding-present"
+    """The client data says Token Binding was used (``tokenBinding.status`` ``present``, with
+    an id) on a connection that had none: §7.1 step 10, §7.2 step 14."""
+
     COUNTER_BACKWARDS = "counter-backwards"
     """Each assertion's counter is one below the previous one (a clone restored from an older
     state); it starts from the credential's stored count, which must be above 0:
@@ -67,9 +71,12 @@ class Fault(enum.Enum):
     offers: §7.1 step 16."""
 
     FOREIGN_CREDENTIAL_ID = "foreign-credential-id"
-    """Assertions name :attr:`FaultyKey.foreign_credential_id` (e.g. another user's) while
-    signing with the key's own newest credential: §7.2 steps 5 to 7 (the credential is allowed,
-    belongs to the user, and its public key verifies the signature in step 20)."""
+    """Responses name :attr:`FaultyKey.foreign_credential_id` (e.g. another user's credential,
+    or 1024 bytes) instead of the key's own: a registration as the new credential's id
+    (§7.1 step 22: not registered yet, to anyone; Level 3 §7.1 step 25: at most 1023 bytes),
+    an assertion while signing with the key's own newest credential (§7.2 steps 5 to 7: the
+    credential is allowed, belongs to the user, and its public key verifies the signature in
+    step 20)."""
 
     REPLAYED_ASSERTION = "replayed-assertion"
     """Every assertion after the first is the first one again, byte for byte: §7.2 step 12
@@ -107,14 +114,16 @@ class FaultyKey(SoftKey):
         return swap_in_rsa1_key(device)
 
     def _select(self, rp_id: str, allowed: list[bytes]) -> tuple[bytes, Credential]:
-        foreign = self.foreign_credential_id
         if self.fault is not Fault.FOREIGN_CREDENTIAL_ID:
             return super()._select(rp_id, allowed)
-        if foreign is None:
-            raise ValueError("set foreign_credential_id before asking for an assertion")
         # Whatever the relying party allowed: the point is to name a credential it did not.
         _, own = super()._select(rp_id, [])
-        return foreign, own
+        return self._foreign_id(), own
+
+    def _foreign_id(self) -> bytes:
+        if self.foreign_credential_id is None:
+            raise ValueError("set foreign_credential_id before a foreign-credential-id response")
+        return self.foreign_credential_id
 
     def _adjust(self, ceremony: Ceremony) -> Ceremony:
         assertion = ceremony.type is TYPE.GET
@@ -125,6 +134,9 @@ class FaultyKey(SoftKey):
                 return dataclasses.replace(ceremony, rp_id=FOREIGN_HOST)
             case Fault.WRONG_CHALLENGE:
                 return dataclasses.replace(ceremony, challenge=flip_bit(ceremony.challenge))
+            case Fault.TOKEN_BINDING_PRESENT:
+                binding = {"status": "present", "id": "dG9rZW4tYmluZGluZy1pZA"}
+                return dataclasses.replace(ceremony, token_binding=binding)
             case Fault.WRONG_TYPE:
                 swapped = TYPE.CREATE if assertion else TYPE.GET
                 return dataclasses.replace(ceremony, type=swapped)
@@ -136,6 +148,8 @@ class FaultyKey(SoftKey):
                 return dataclasses.replace(ceremony, flags=ceremony.flags & ~FLAG.UP)
             case Fault.UV_MISSING:
                 return dataclasses.replace(ceremony, flags=ceremony.flags & ~FLAG.UV)
+            case Fault.FOREIGN_CREDENTIAL_ID if not assertion:
+                return dataclasses.replace(ceremony, credential_id=self._foreign_id())
         return ceremony
 
     def _sign(self, credential: Credential, message: bytes) -> bytes:

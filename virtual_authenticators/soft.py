@@ -57,10 +57,11 @@ class Credential:
     def credential_id(self) -> bytes:
         return self.device.credential_id
 
-    def attested(self) -> AttestedCredentialData:
-        """The attested credential data that registration puts into the authenticator data."""
+    def attested(self, credential_id: bytes | None = None) -> AttestedCredentialData:
+        """The attested credential data that registration puts into the authenticator data,
+        naming ``credential_id`` (default: the credential's own id)."""
         return AttestedCredentialData.create(
-            self.device.aaguid, self.credential_id, self.public_key
+            self.device.aaguid, credential_id or self.credential_id, self.public_key
         )
 
     def sign(self, message: bytes) -> bytes:
@@ -89,6 +90,7 @@ class Ceremony:
     :param sign_count: the signature counter in the authenticator data.
     :param credential_id: the credential id the response names (``id`` / ``rawId``).
     :param user_handle: the user handle returned by an assertion.
+    :param token_binding: the client data's ``tokenBinding`` member, when there is one.
     """
 
     type: CollectedClientData.TYPE
@@ -99,15 +101,21 @@ class Ceremony:
     sign_count: int
     credential_id: bytes
     user_handle: bytes | None = None
+    token_binding: dict[str, str] | None = None
 
 
 class SoftKey:
     """A software security key (USB, cross-platform) with ES256 credentials and ``none``
     attestation. It sets UP on every response, AT on registration, and UV when the options
     require user verification (it stands for a key whose PIN was entered). Its counter is
-    per credential, starts at 0 and rises by one per assertion."""
+    per credential, starts at 0 and rises by one per assertion.
 
-    def __init__(self) -> None:
+    :param counter: ``False`` makes a key without a signature counter, which reports 0 on
+        every assertion (W3C WebAuthn §6.1.1 allows it; relying parties must accept it).
+    """
+
+    def __init__(self, *, counter: bool = True) -> None:
+        self.counter = counter
         self._credentials: dict[bytes, Credential] = {}
 
     @property
@@ -177,7 +185,7 @@ class SoftKey:
                 origin=origin,
                 rp_id=rp_id,
                 flags=FLAG.UP | _uv_flag(options.get("userVerification")),
-                sign_count=credential.device.sign_count + 1,
+                sign_count=credential.device.sign_count + 1 if self.counter else 0,
                 credential_id=credential_id,
                 user_handle=credential.device.user_handle,
             )
@@ -216,14 +224,18 @@ class SoftKey:
 
     def _respond(self, ceremony: Ceremony, credential: Credential) -> dict[str, Any]:
         """Encode the ceremony as the browser's ``toJSON()`` form, signing an assertion."""
+        token_binding = {"tokenBinding": ceremony.token_binding} if ceremony.token_binding else {}
         client_data = CollectedClientData.create(
-            type=ceremony.type, challenge=ceremony.challenge, origin=ceremony.origin
+            type=ceremony.type,
+            challenge=ceremony.challenge,
+            origin=ceremony.origin,
+            **token_binding,
         )
         auth_data = AuthenticatorData.create(
             sha256(ceremony.rp_id.encode()),
             ceremony.flags,
             ceremony.sign_count,
-            credential.attested() if ceremony.flags & FLAG.AT else b"",
+            credential.attested(ceremony.credential_id) if ceremony.flags & FLAG.AT else b"",
         )
         if ceremony.flags & FLAG.AT:
             # `none` attestation: nothing is signed at registration.

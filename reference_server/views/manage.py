@@ -28,6 +28,7 @@ from reference_server.auth import (
     ratelimits,
     record_event,
     require_reauth,
+    totp_now,
 )
 from reference_server.db import db
 from reference_server.models import RecoveryCode, User
@@ -154,7 +155,7 @@ def totp_provision() -> Response:
         code = otp.canonical_code(request.form.get("totp_value", ""))
     except otp.TotpFormatError as exc:
         return provisioning_page(secret, [str(exc)])
-    moment = now()
+    moment = totp_now(account)
     step = otp.matching_step(secret, code, moment)
     if step is None:
         if otp.out_of_sync(secret, code, moment):

@@ -21,6 +21,7 @@ from reference_server.auth import (
     ratelimits,
     record_event,
     tokens,
+    totp_now,
 )
 from reference_server.db import db
 from reference_server.models import RecoveryCode, User
@@ -92,7 +93,7 @@ def two_factor() -> Response | str:
         if wait is not None:
             return locked_out("two_factor.html", wait, **context)
         assert user.totp_secret is not None
-        step = otp.matching_step(user.totp_secret, code, now())
+        step = otp.matching_step(user.totp_secret, code, totp_now(user))
         # The step must grow: one atomic conditional update, so that of two requests with
         # one code (or a code of an earlier step in the window) only one passes.
         accepted = (

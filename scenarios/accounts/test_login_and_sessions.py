@@ -1,10 +1,31 @@
 """Password login, logout, server-side sessions and CSRF, at protocol level."""
 
+import secrets
+from urllib.parse import urljoin, urlsplit
+
 import pytest
 
-from harness.client import IndexClient
+from harness.client import HtmlPage, IndexClient
 
 pytestmark = pytest.mark.protocol
+
+OFF_SITE = ["https://evil.example/", "//evil.example/", "/\\evil.example/"]
+"""``next`` values that lead off the site: absolute, scheme-relative, a backslash trick."""
+
+
+def refusal(page: HtmlPage) -> tuple[int, list[str], list[str], list[str]]:
+    """What a refused login shows: the status, the form's errors and each field's."""
+    return page.status, page.errors(), page.errors("username"), page.errors("password")
+
+
+def leads_into_the_index(client: IndexClient, page: HtmlPage) -> bool:
+    """``page`` redirects (303) to a page of the index, wherever a browser would take it.
+
+    Browsers read a backslash in a URL as a slash, so ``/\\host`` leads to another host.
+    """
+    location = page.response.headers.get("Location", "").replace("\\", "/")
+    target = urlsplit(urljoin(page.url, location))
+    return page.status == 303 and (target.scheme, target.netloc) == urlsplit(client.origin)[:2]
 
 
 class TestLogin:
@@ -25,7 +46,7 @@ class TestLogin:
         assert page.errors("password")
         assert client.get("/manage/projects/").status == 303
 
-    @pytest.mark.requirement("LOGIN-ENUMERATION-01")
+    @pytest.mark.requirement("LOGIN-UNKNOWN-USER-01")
     def test_unknown_user_gets_a_form_error_not_a_crash(self, client: IndexClient) -> None:
         page = client.login("nobody-" + "x" * 20, "whatever-password")
         assert page.status == 200
@@ -38,9 +59,7 @@ class TestLogin:
         assert (page.status, page.location) == (303, "/manage/account/")
 
     @pytest.mark.requirement("LOGIN-NEXT-02")
-    @pytest.mark.parametrize(
-        "evil", ["https://evil.example/", "//evil.example/", "/\\evil.example/"]
-    )
+    @pytest.mark.parametrize("evil", OFF_SITE)
     def test_next_to_another_site_is_ignored(
         self, make_account, client: IndexClient, evil: str
     ) -> None:
@@ -49,6 +68,44 @@ class TestLogin:
         assert page.status == 303
         location = page.response.headers["Location"]
         assert "evil.example" not in location
+
+    @pytest.mark.requirement("LOGIN-ENUMERATION-01")
+    def test_unknown_user_and_wrong_passwords_get_the_same_answer(
+        self, make_account, make_client
+    ) -> None:
+        plain, with_totp = make_account(), make_account(totp=True)
+        answers = [
+            refusal(make_client().login(username, "wrong-" + secrets.token_urlsafe(12)))
+            for username in (
+                "nobody" + secrets.token_hex(6),
+                plain.username,
+                with_totp.username,
+            )
+        ]
+        assert any(answers[0][1:]), "the unknown username's answer shows no error"
+        assert answers == [answers[0]] * 3
+
+    @pytest.mark.requirement("LOGIN-NEXT-03")
+    @pytest.mark.parametrize("evil", OFF_SITE)
+    def test_next_to_another_site_is_ignored_through_the_two_factor_step(
+        self, make_account, client: IndexClient, evil: str
+    ) -> None:
+        account = make_account(totp=True)
+        password_step = client.login(account.username, account.password, next_path=evil)
+        assert leads_into_the_index(client, password_step)
+        assert password_step.location.startswith("/account/two-factor/?")
+        done = client.two_factor_totp(password_step.location, account.totp.current())
+        assert leads_into_the_index(client, done)
+
+    @pytest.mark.requirement("LOGIN-NEXT-03")
+    def test_next_within_the_site_is_followed_through_the_two_factor_step(
+        self, make_account, client: IndexClient
+    ) -> None:
+        account = make_account(totp=True)
+        password_step = client.login(account.username, account.password, "/manage/account/")
+        done = client.two_factor_totp(password_step.location, account.totp.current())
+        assert (done.status, done.location) == (303, "/manage/account/")
+        assert leads_into_the_index(client, done)
 
     @pytest.mark.requirement("LOGIN-PASSWORD-03")
     def test_logged_in_user_is_sent_away_from_the_login_form(

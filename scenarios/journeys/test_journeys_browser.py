@@ -29,7 +29,9 @@ pytestmark = pytest.mark.browser
 
 
 class TestTwoFactorJourney:
-    @pytest.mark.requirement("JOURNEY-TOTP-01")
+    @pytest.mark.requirement(
+        "JOURNEY-TOTP-01", "TWOFA-LOGIN-STEP-01", "TOTP-DRIFT-01", "TOTP-INPUT-01"
+    )
     def test_register_verify_codes_totp_logout_and_log_in_with_totp(
         self, page: Page, mailbox: Mailbox, target_profile: Profile
     ) -> None:

@@ -2,6 +2,7 @@
 
 import secrets
 import time
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -21,12 +22,25 @@ def reset_link(client: IndexClient, mailbox: Mailbox, account: TestAccount) -> s
     return link_in(mailbox.wait_for(account.email, "Password reset", after=before), RESET_PATH)
 
 
+def signed_token(purpose: str, account: TestAccount, client: IndexClient, mailbox: Mailbox) -> str:
+    """A genuine token the index signed for ``account``, for ``purpose``: ``password-reset``,
+    ``email-verification`` (from the verification mail) or ``two-factor`` (a pending login)."""
+    if purpose == "two-factor":
+        return urlsplit(client.password_step(account.username, account.password)).query
+    if purpose == "email-verification":
+        mail = mailbox.wait_for(account.email, "Verify your email")
+        link = link_in(mail, "/account/verify-email/")
+    else:
+        link = reset_link(client, mailbox, account)
+    return parse_qs(urlsplit(link).query)["token"][0]
+
+
 def refused(page) -> bool:
     return page.status == 303 and page.location.startswith("/account/request-password-reset/")
 
 
 class TestResetLink:
-    @pytest.mark.requirement("RESET-01")
+    @pytest.mark.requirement("RESET-01", "PASSWORD-NOTIFY-01")
     def test_link_sets_a_new_password(self, make_account, client, make_client, mailbox) -> None:
         account = make_account()
         new_password = secrets.token_urlsafe(16)
@@ -80,6 +94,19 @@ class TestResetLink:
         account = make_account()
         link = reset_link(client, mailbox, account)
         assert refused(client.get(link[:-4] + ("AAAA" if not link.endswith("AAAA") else "BBBB")))
+
+    @pytest.mark.requirement("RESET-08")
+    @pytest.mark.parametrize("purpose", ["password-reset", "email-verification", "two-factor"])
+    def test_only_a_reset_token_is_taken_as_one(
+        self, make_account, client, make_client, mailbox, purpose: str
+    ) -> None:
+        account = make_account(totp=True)
+        token = signed_token(purpose, account, make_client(), mailbox)
+        new_password = secrets.token_urlsafe(16)
+        page = client.reset_password(f"{RESET_PATH}?token={token}", new_password)
+        assert refused(page) is (purpose != "password-reset")
+        valid = new_password if purpose == "password-reset" else account.password
+        assert make_client().login(account.username, valid).status == 303
 
     @pytest.mark.requirement("RESET-06")
     def test_reset_does_not_log_in(self, make_account, client, mailbox) -> None:

@@ -1,11 +1,12 @@
 """Recovery codes: generation, burning, login with a code, reuse and regeneration (ASVS 2.5)."""
 
 import re
+from functools import partial
 
 import pytest
 
 from harness.accounts import TestAccount
-from harness.client import IndexClient
+from harness.client import IndexClient, at_once
 from harness.mail import Mailbox
 
 pytestmark = pytest.mark.protocol
@@ -82,6 +83,20 @@ class TestRecoveryLogin:
         assert page.errors("recovery_code_value")
         assert again.get("/manage/account/").status == 303
 
+    @pytest.mark.requirement("RECOVERY-CONCURRENT-01")
+    def test_one_code_sent_twice_at_once_logs_in_only_once(self, account, make_client) -> None:
+        clients = [make_client(), make_client()]
+        urls = [c.password_step(account.username, account.password) for c in clients]
+        code = account.unused_recovery_code()
+        pages = at_once(
+            *(partial(c.recovery_code_login, u, code) for c, u in zip(clients, urls, strict=True))
+        )
+        answers = [(page.status, page.location) for page in pages]
+        # The loser is refused as a used code (200 with an error) or, when the winner's login came
+        # first, because its pending login was voided by that login (303 to the login page).
+        assert answers.count((303, "/manage/account/")) == 1, answers
+        assert sum(c.get("/manage/account/").status == 200 for c in clients) == 1
+
     @pytest.mark.requirement("RECOVERY-NOTIFY-02")
     def test_using_a_code_is_mailed_to_the_user(
         self, account, client: IndexClient, mailbox: Mailbox
@@ -113,6 +128,18 @@ class TestRecoveryLogin:
 
 
 class TestRegenerate:
+    @pytest.mark.requirement("RECOVERY-NOTIFY-03")
+    def test_regenerating_codes_is_mailed_without_them(
+        self, make_account, client: IndexClient, mailbox: Mailbox
+    ) -> None:
+        account = make_account(recovery_codes=True)
+        client.login(account.username, account.password)
+        before = mailbox.count(account.email, "Recovery codes generated")
+        new_codes = client.generate_recovery_codes(account.password, regenerate=True)
+        mail = mailbox.wait_for(account.email, "Recovery codes generated", after=before)
+        assert len(new_codes) == 8
+        assert not any(code in mail.text for code in [*new_codes, *account.recovery_codes])
+
     @pytest.mark.requirement("RECOVERY-REGENERATE-01")
     def test_regenerating_voids_every_old_code(self, account, make_client) -> None:
         old_code = account.unused_recovery_code()

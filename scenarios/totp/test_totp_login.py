@@ -1,11 +1,14 @@
 """The login's TOTP step (RFC 6238 §5.2, OWASP ASVS 2.8), at protocol level."""
 
-import threading
+from collections.abc import Callable
+from functools import partial
 
 import pytest
 
 from harness.accounts import TestAccount
-from harness.client import IndexClient
+from harness.client import IndexClient, at_once
+from virtual_authenticators.kinds import software_key
+from virtual_authenticators.totp import TotpApp
 
 pytestmark = pytest.mark.protocol
 
@@ -34,14 +37,55 @@ def is_logged_in(client: IndexClient) -> bool:
     return client.get("/manage/account/").status == 200
 
 
+def refused_with_an_error(client: IndexClient, account: TestAccount, code: str) -> bool:
+    """Both login steps with ``code`` leave ``client`` on the two-factor page with an error."""
+    page = client.log_in_with_totp(account.username, account.password, code)
+    return page.status == 200 and bool(page.errors("totp")) and not is_logged_in(client)
+
+
+def logged_in_as(client: IndexClient) -> str | None:
+    """The username the index shows as logged in on ``client``, or None."""
+    indicator = client.get("/").select("#user-indicator")
+    return indicator[0].get_text(strip=True) if indicator else None
+
+
+def wait_for_next_step(app: TotpApp, step: int) -> None:
+    """Wait until ``app``'s clock is in the time step after ``step`` (at its very start)."""
+    while app.step() <= step:
+        app.wait_for_fresh_step(at_least=app.interval)
+
+
+SECOND_FACTORS = ["totp", "recovery-code", "security-key"]
+
+
+@pytest.fixture
+def make_account_with_every_factor(make_account) -> Callable[[], TestAccount]:
+    return lambda: make_account(totp=True, recovery_codes=True, security_key=software_key("soft"))
+
+
+def send_second_factor(
+    client: IndexClient, two_factor_url: str, holder: TestAccount, factor: str
+) -> None:
+    """Answer the pending login at ``two_factor_url`` with ``holder``'s valid ``factor``."""
+    if factor == "totp":
+        client.two_factor_totp(two_factor_url, holder.totp.current())
+    elif factor == "recovery-code":
+        client.recovery_code_login(two_factor_url, holder.unused_recovery_code())
+    else:
+        options = client.webauthn_authenticate_options(two_factor_url).body
+        # The key signs this login's challenge with its own credential, whichever are allowed.
+        assertion = holder.security_key.get({**options, "allowCredentials": []}, client.origin)
+        client.webauthn_authenticate_validate(two_factor_url, assertion)
+
+
 class TestTotpCodes:
-    @pytest.mark.requirement("TOTP-VERIFY-01")
+    @pytest.mark.requirement("TOTP-VERIFY-01", "TOTP-STEP-01")
     def test_current_code_completes_the_login(self, account, client, two_factor_url) -> None:
         page = client.two_factor_totp(two_factor_url, account.totp.current())
         assert page.status == 303
         assert is_logged_in(client)
 
-    @pytest.mark.requirement("TOTP-DRIFT-01")
+    @pytest.mark.requirement("TOTP-DRIFT-01", "TOTP-STEP-01")
     def test_previous_step_code_is_accepted(self, account, client, two_factor_url) -> None:
         assert client.two_factor_totp(two_factor_url, account.totp.previous()).status == 303
         assert is_logged_in(client)
@@ -50,7 +94,7 @@ class TestTotpCodes:
     def test_next_step_code_is_accepted(self, account, client, two_factor_url) -> None:
         assert client.two_factor_totp(two_factor_url, account.totp.next()).status == 303
 
-    @pytest.mark.requirement("TOTP-DRIFT-02")
+    @pytest.mark.requirement("TOTP-DRIFT-02", "TOTP-STEP-01")
     def test_code_two_steps_old_is_refused(self, account, client, two_factor_url) -> None:
         page = client.two_factor_totp(two_factor_url, account.totp.previous(2))
         assert page.status == 200
@@ -135,26 +179,32 @@ class TestTotpReplay:
         assert page.status == 200
         assert not is_logged_in(second)
 
+    @pytest.mark.requirement("TOTP-REPLAY-05")
+    def test_accepted_code_is_refused_again_in_the_next_step(self, account, make_client) -> None:
+        first, second = make_client(), make_client()
+        step = account.totp.step()
+        code = account.totp.code_at_step(step)
+        assert first.log_in_with_totp(account.username, account.password, code).status == 303
+        wait_for_next_step(account.totp, step)
+        assert refused_with_an_error(second, account, code)
+
+    @pytest.mark.requirement("TOTP-REPLAY-05")
+    def test_unused_code_of_a_step_is_accepted_in_the_next_step(self, account, client) -> None:
+        step = account.totp.step()
+        code = account.totp.code_at_step(step)
+        wait_for_next_step(account.totp, step)
+        assert client.log_in_with_totp(account.username, account.password, code).status == 303
+        assert is_logged_in(client)
+
     @pytest.mark.requirement("TOTP-REPLAY-04")
     def test_one_code_sent_twice_at_once_logs_in_only_once(self, account, make_client) -> None:
         clients = [make_client(), make_client()]
         urls = [c.password_step(account.username, account.password) for c in clients]
         code = account.totp.current()
-        answers: list[tuple[int, str]] = []
-        start = threading.Barrier(2)
-
-        def send(client: IndexClient, url: str) -> None:
-            start.wait()
-            page = client.two_factor_totp(url, code)
-            answers.append((page.status, page.location))
-
-        threads = [
-            threading.Thread(target=send, args=pair) for pair in zip(clients, urls, strict=True)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        pages = at_once(
+            *(partial(c.two_factor_totp, url, code) for c, url in zip(clients, urls, strict=True))
+        )
+        answers = [(page.status, page.location) for page in pages]
         # The loser is refused either as a replay (200 with an error) or, when the winner's login
         # came first, because its pending login was voided by that login (303 to the login page).
         assert answers.count((303, "/")) == 1, answers
@@ -162,6 +212,26 @@ class TestTotpReplay:
 
 
 class TestPendingLogin:
+    @pytest.mark.requirement("TWOFA-TOKEN-04")
+    @pytest.mark.parametrize("factor", SECOND_FACTORS)
+    def test_another_users_second_factor_completes_no_pending_login(
+        self, make_account_with_every_factor, client, factor: str
+    ) -> None:
+        owner, intruder = make_account_with_every_factor(), make_account_with_every_factor()
+        two_factor_url = client.password_step(owner.username, owner.password)
+        send_second_factor(client, two_factor_url, intruder, factor)
+        assert logged_in_as(client) is None
+
+    @pytest.mark.requirement("TWOFA-TOKEN-04")
+    @pytest.mark.parametrize("factor", SECOND_FACTORS)
+    def test_own_second_factor_logs_in_the_user_of_the_pending_login(
+        self, make_account_with_every_factor, client, factor: str
+    ) -> None:
+        owner = make_account_with_every_factor()
+        two_factor_url = client.password_step(owner.username, owner.password)
+        send_second_factor(client, two_factor_url, owner, factor)
+        assert logged_in_as(client) == owner.username
+
     @pytest.mark.requirement("TWOFA-PARTIAL-01")
     @pytest.mark.parametrize("path", PROTECTED)
     def test_password_step_alone_grants_no_protected_page(

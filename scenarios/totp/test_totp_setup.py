@@ -1,9 +1,14 @@
 """Setting up and removing a TOTP app (RFC 6238, ASVS 2.8), at protocol level."""
 
+import re
+from dataclasses import replace
+from urllib.parse import urlsplit
+
 import pytest
 
 from harness.accounts import TestAccount
-from harness.client import IndexClient
+from harness.client import HtmlPage, IndexClient
+from harness.crawl import crawl
 from harness.mail import Mailbox
 from harness.targets import Profile
 from virtual_authenticators.totp import TotpApp
@@ -11,6 +16,7 @@ from virtual_authenticators.totp import TotpApp
 pytestmark = pytest.mark.protocol
 
 PROVISION = "/manage/account/totp-provision"
+MANAGEMENT = ["/manage/account/", "/manage/account/two-factor/"]
 
 
 def provision(client: IndexClient, account: TestAccount) -> tuple[object, TotpApp]:
@@ -25,8 +31,23 @@ def has_totp(client: IndexClient, account: TestAccount) -> bool:
     return page.has("#totp-enabled")
 
 
+def skewed(app: TotpApp, steps: int) -> TotpApp:
+    """The same app on a device whose clock is ``steps`` time steps ahead (behind if negative)."""
+    return replace(app, clock=lambda: app.clock() + steps * app.interval)
+
+
+def holds(secret: str, *texts: str) -> bool:
+    """One of ``texts`` holds ``secret``, however spaced or cased (as codes to type often are)."""
+    return any(secret.upper() in re.sub(r"\s+", "", text).upper() for text in texts)
+
+
+def shows(page: HtmlPage, secret: str) -> bool:
+    """``page`` holds ``secret`` in its HTML or in its text."""
+    return holds(secret, page.response.text, page.soup.get_text(""))
+
+
 class TestProvision:
-    @pytest.mark.requirement("TOTP-SETUP-01")
+    @pytest.mark.requirement("TOTP-SETUP-01", "TOTP-SECRET-01")
     def test_qr_uri_and_manual_secret_name_the_same_sha1_secret(
         self, ready_for_two_factor, client
     ) -> None:
@@ -50,7 +71,7 @@ class TestProvision:
         assert image.status == 200
         assert image.response.headers["Content-Type"].startswith("image/svg+xml")
 
-    @pytest.mark.requirement("TOTP-SETUP-04")
+    @pytest.mark.requirement("TOTP-SETUP-04", "TWOFA-NOTIFY-01")
     def test_code_from_the_app_enables_totp_and_is_mailed(
         self, ready_for_two_factor, client, mailbox: Mailbox
     ) -> None:
@@ -81,6 +102,47 @@ class TestProvision:
         refused = client.submit_page(page, "form.totp-form__form", totp_value=old_app.current())
         assert refused.status == 200
         assert not has_totp(client, ready_for_two_factor)
+
+    @pytest.mark.requirement("TOTP-SETUP-09")
+    @pytest.mark.parametrize(
+        "steps", [-10, -2, 2, 10], ids=["10-behind", "2-behind", "2-ahead", "10-ahead"]
+    )
+    def test_code_two_to_ten_steps_away_is_refused_as_out_of_sync(
+        self, ready_for_two_factor, client, steps: int
+    ) -> None:
+        page, app = provision(client, ready_for_two_factor)
+        code = skewed(app, steps).current()
+        refused = client.submit_page(page, "form.totp-form__form", totp_value=code)
+        assert refused.status == 200
+        assert "out of sync" in " ".join(refused.errors("totp")).lower()
+        assert not has_totp(client, ready_for_two_factor)
+
+    @pytest.mark.requirement("TOTP-SETUP-09")
+    @pytest.mark.parametrize("steps", [-1, 1], ids=["1-behind", "1-ahead"])
+    def test_code_one_step_away_is_accepted(self, ready_for_two_factor, client, steps: int) -> None:
+        page, app = provision(client, ready_for_two_factor)
+        code = skewed(app, steps).current()
+        done = client.submit_page(page, "form.totp-form__form", totp_value=code)
+        assert (done.status, done.location) == (303, "/manage/account/")
+
+    @pytest.mark.requirement("TOTP-SECRET-02")
+    def test_secret_is_in_no_later_page_or_mail(
+        self, ready_for_two_factor, client, mailbox: Mailbox
+    ) -> None:
+        account = ready_for_two_factor
+        page, app = provision(client, account)
+        assert shows(page, app.secret)  # the check finds the secret where it must be
+        done = client.submit_page(page, "form.totp-form__form", totp_value=app.current())
+        assert done.status == 303
+        mailbox.wait_for(account.email, "Two-factor method added")
+        later = crawl(client, [*MANAGEMENT, PROVISION, f"{PROVISION}/image"], depth=2).pages
+        client.logout()
+        two_factor_url = client.password_step(account.username, account.password)
+        later.update(crawl(client, [two_factor_url], depth=1).pages)
+        leaks = [urlsplit(seen.url).path for seen in later.values() if shows(seen, app.secret)]
+        assert leaks == []
+        mails = mailbox.to(account.email)
+        assert [mail.subject for mail in mails if holds(app.secret, mail.text)] == []
 
     @pytest.mark.requirement("TOTP-SETUP-07")
     def test_provisioning_pages_cannot_be_framed_or_cached(
@@ -145,7 +207,7 @@ class TestRemove:
         page = client.open_sensitive("/manage/account/two-factor/", account.password)
         return client.submit_page(page, "form#remove-totp-form", confirm_password=password)
 
-    @pytest.mark.requirement("TWOFA-LAST-METHOD-01")
+    @pytest.mark.requirement("TWOFA-LAST-METHOD-01", "TWOFA-LAST-METHOD-02", "TWOFA-NOTIFY-02")
     def test_last_method_is_kept_or_removed_as_the_policy_says(
         self, logged_in, client, target_profile: Profile, mailbox: Mailbox
     ) -> None:
@@ -168,6 +230,7 @@ class TestRemove:
         assert has_totp(client, logged_in)
 
 
+@pytest.mark.requirement("HARNESS-ACCOUNTS-01")
 def test_factory_accounts_follow_the_profile(make_account, target_profile: Profile) -> None:
     """The account factory itself meets each profile's prerequisites (a harness self-check)."""
     account = make_account(totp=True)

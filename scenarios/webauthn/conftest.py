@@ -3,8 +3,9 @@ behind it for each way the harness puts one there."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 import pytest
 from playwright.sync_api import BrowserContext, Page
@@ -24,6 +25,7 @@ REGISTRATION_FAULTS = [
     Fault.WRONG_RP_ID_HASH,
     Fault.WRONG_CHALLENGE,
     Fault.WRONG_TYPE,
+    Fault.TOKEN_BINDING_PRESENT,
     Fault.UP_CLEARED,
     Fault.UNSUPPORTED_ALGORITHM,
 ]
@@ -35,6 +37,7 @@ ASSERTION_FAULTS = [
     Fault.WRONG_RP_ID_HASH,
     Fault.WRONG_CHALLENGE,
     Fault.WRONG_TYPE,
+    Fault.TOKEN_BINDING_PRESENT,
     Fault.UP_CLEARED,
     Fault.BAD_SIGNATURE,
     Fault.COUNTER_BACKWARDS,
@@ -45,6 +48,46 @@ ASSERTION_FAULTS = [
 stored counter is above 0 and there is an assertion to replay). FOREIGN_CREDENTIAL_ID needs
 another user's credential: its scenario is its own."""
 
+REGISTRATION_REQUIREMENTS: Mapping[Fault | None, tuple[str, ...]] = {
+    None: ("WEBAUTHN-ENROL-01", "WEBAUTHN-REG-TRUST-01"),
+    Fault.WRONG_TYPE: ("WEBAUTHN-REG-TYPE-01",),  # §7.1 step 7
+    Fault.WRONG_CHALLENGE: ("WEBAUTHN-REG-CHALLENGE-01",),  # §7.1 step 8
+    Fault.WRONG_ORIGIN: ("WEBAUTHN-REG-ORIGIN-01",),  # §7.1 step 9
+    Fault.TOKEN_BINDING_PRESENT: ("WEBAUTHN-REG-TOKENBINDING-01",),  # §7.1 step 10
+    Fault.WRONG_RP_ID_HASH: ("WEBAUTHN-REG-RPID-01",),  # §7.1 step 13
+    Fault.UP_CLEARED: ("WEBAUTHN-REG-UP-01",),  # §7.1 step 14
+    Fault.UV_MISSING: ("WEBAUTHN-REG-UV-01",),  # §7.1 step 15
+    Fault.UNSUPPORTED_ALGORITHM: ("WEBAUTHN-REG-ALG-01",),  # §7.1 step 16
+}
+"""The requirements (``harness/catalogue.toml``) a registration with each fault checks: the
+W3C WebAuthn Level 2 §7.1 step the fault breaks; the honest twin's, that an honest key (``none``
+or ``packed`` self attestation) is enrolled."""
+
+ASSERTION_REQUIREMENTS: Mapping[Fault | None, tuple[str, ...]] = {
+    None: ("WEBAUTHN-LOGIN-01",),
+    Fault.FOREIGN_CREDENTIAL_ID: ("WEBAUTHN-OWNER-01",),  # §7.2 steps 5 to 7
+    Fault.WRONG_TYPE: ("WEBAUTHN-ASSERT-TYPE-01",),  # §7.2 step 11
+    Fault.WRONG_CHALLENGE: ("WEBAUTHN-ASSERT-CHALLENGE-01",),  # §7.2 step 12
+    Fault.REPLAYED_ASSERTION: ("WEBAUTHN-CHALLENGE-03",),  # §7.2 steps 12 and 21
+    Fault.WRONG_ORIGIN: ("WEBAUTHN-ASSERT-ORIGIN-01",),  # §7.2 step 13
+    Fault.TOKEN_BINDING_PRESENT: ("WEBAUTHN-ASSERT-TOKENBINDING-01",),  # §7.2 step 14
+    Fault.WRONG_RP_ID_HASH: ("WEBAUTHN-ASSERT-RPID-01",),  # §7.2 step 15
+    Fault.UP_CLEARED: ("WEBAUTHN-ASSERT-UP-01",),  # §7.2 step 16
+    Fault.UV_MISSING: ("WEBAUTHN-ASSERT-UV-01",),  # §7.2 step 17
+    Fault.BAD_SIGNATURE: ("WEBAUTHN-ASSERT-SIGNATURE-01",),  # §7.2 step 20
+    Fault.COUNTER_BACKWARDS: ("WEBAUTHN-ASSERT-COUNTER-01",),  # §7.2 step 21
+    Fault.COUNTER_FROZEN: ("WEBAUTHN-ASSERT-COUNTER-01",),  # §7.2 step 21
+}
+"""The requirements an assertion with each fault checks: the §7.2 step it breaks; the honest
+twin's, that an honest assertion logs in. Where a fault breaks several steps, any one of which
+refuses it, it checks only the outcome they share: a foreign credential id (steps 5 to 7) that
+another user's credential is refused, a replayed assertion (steps 12 and 21) that replays are."""
+
+STEP_REQUIREMENTS: Mapping[str, Mapping[Fault | None, tuple[str, ...]]] = {
+    "registration": REGISTRATION_REQUIREMENTS,
+    "assertion": ASSERTION_REQUIREMENTS,
+}
+
 MakeKey = Callable[..., SoftwareKey]
 
 
@@ -54,10 +97,23 @@ def key_kind(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
-def with_kinds(faults: list[Fault | None]) -> list:
-    """``(key_kind, fault)`` parameters for each software key that can have each fault."""
+def with_kinds(faults: list[Fault | None], ceremony: Literal["registration", "assertion"]) -> list:
+    """``(key_kind, fault)`` parameters for each software key that can have each fault, each
+    marked with the requirements it checks in ``ceremony`` (see :data:`STEP_REQUIREMENTS`).
+
+    :raises ValueError: a fault with no requirement for this ceremony.
+    """
+    requirements = STEP_REQUIREMENTS[ceremony]
+    unmapped = [fault for fault in faults if fault not in requirements]
+    if unmapped:
+        raise ValueError(f"no {ceremony} requirement for {unmapped}: add it to STEP_REQUIREMENTS")
     return [
-        pytest.param(kind, fault, id=f"{kind}-{fault.value if fault else 'honest'}")
+        pytest.param(
+            kind,
+            fault,
+            id=f"{kind}-{fault.value if fault else 'honest'}",
+            marks=pytest.mark.requirement(*requirements[fault]),
+        )
         for kind, fault in kinds_with(faults)
     ]
 

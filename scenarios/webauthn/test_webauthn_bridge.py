@@ -68,8 +68,10 @@ def posted_to(path: str) -> Callable[[Response], bool]:
     return lambda response: response.request.method == "POST" and path in response.url
 
 
-@pytest.mark.requirement("WEBAUTHN-REG-FAULTS")
-@pytest.mark.parametrize(("key_kind", "fault"), with_kinds([None, *REGISTRATION_FAULTS]))
+@pytest.mark.requirement("WEBAUTHN-ERRORS-01")
+@pytest.mark.parametrize(
+    ("key_kind", "fault"), with_kinds([None, *REGISTRATION_FAULTS], "registration")
+)
 def test_faulty_registration_is_refused_with_the_servers_error_on_the_page(
     bridged_page: Page, key: SoftwareKey, make_account, fault: Fault | None
 ) -> None:
@@ -93,10 +95,10 @@ def test_faulty_registration_is_refused_with_the_servers_error_on_the_page(
         assert provision.current_path == WebAuthnProvisionPage.path
 
 
-@pytest.mark.requirement("WEBAUTHN-ASSERT-FAULTS")
+@pytest.mark.requirement("WEBAUTHN-ERRORS-01")
 @pytest.mark.parametrize(
     ("key_kind", "fault"),
-    with_kinds([None, *ASSERTION_FAULTS]),
+    with_kinds([None, *ASSERTION_FAULTS], "assertion"),
 )
 def test_faulty_assertion_is_refused_with_the_servers_error_on_the_page(
     bridged_page: Page, key: SoftwareKey, make_account, fault: Fault | None

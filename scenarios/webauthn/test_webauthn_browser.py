@@ -43,11 +43,22 @@ def enrol_in_page(page: Page, account: TestAccount) -> None:
     IndexPage(page).log_out()
 
 
-@pytest.mark.requirement("WEBAUTHN-ASSERT-FAULTS")
+@pytest.mark.requirement("WEBAUTHN-ERRORS-01")
 @pytest.mark.parametrize(
     "override",
-    [{}, {"bogus_signature": True}, {"bad_up": True}],
-    ids=["honest", "bad-signature", "up-cleared"],
+    [
+        pytest.param({}, id="honest", marks=pytest.mark.requirement("WEBAUTHN-LOGIN-01")),
+        pytest.param(
+            {"bogus_signature": True},
+            id="bad-signature",
+            marks=pytest.mark.requirement("WEBAUTHN-ASSERT-SIGNATURE-01"),
+        ),
+        pytest.param(
+            {"bad_up": True},
+            id="up-cleared",
+            marks=pytest.mark.requirement("WEBAUTHN-ASSERT-UP-01"),
+        ),
+    ],
 )
 def test_faulty_key_is_refused_with_the_error_on_the_page(
     page: Page, cdp_key: CdpAuthenticator, make_account, override: dict[str, bool]

@@ -5,20 +5,43 @@ Every scenario runs with each kind of software key (``key_kind``): the soft key 
 WebAuthn's JSON, and the CTAP2 device driven through python-fido2's ``Fido2Client``; a fault
 runs with each kind that can have it."""
 
+import json
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
 import pytest
+from fido2 import cbor
+from fido2.utils import websafe_decode, websafe_encode
+from fido2.webauthn import AttestationObject
 
 from harness.accounts import TestAccount
-from harness.client import IndexClient
+from harness.client import (
+    WEBAUTHN_AUTHENTICATE,
+    WEBAUTHN_PROVISION,
+    HtmlPage,
+    IndexClient,
+    JsonAnswer,
+    warehouse_credential,
+)
 from harness.mail import Mailbox
-from harness.targets import Profile
+from harness.targets import Profile, RateLimits
 from scenarios.webauthn.conftest import ASSERTION_FAULTS, REGISTRATION_FAULTS, with_kinds
 from virtual_authenticators.base import NoCredentialError
+from virtual_authenticators.ctap import CtapKey
 from virtual_authenticators.faulty import Fault
 from virtual_authenticators.kinds import software_key
+from virtual_authenticators.soft import SoftKey
 
 pytestmark = pytest.mark.protocol
 
 TWO_FACTOR_PAGE = "/manage/account/two-factor/"
+
+
+@pytest.fixture
+def soft_key_account(make_account) -> TestAccount:
+    """An account whose key is the soft one, so that any fault can be turned on later."""
+    return make_account(security_key=software_key("soft"))
 
 
 def key_labels(client: IndexClient, account: TestAccount) -> list[str]:
@@ -33,7 +56,7 @@ def delete_key(client: IndexClient, account: TestAccount, label: str):
 
 
 class TestEnrol:
-    @pytest.mark.requirement("WEBAUTHN-ENROL-01")
+    @pytest.mark.requirement("WEBAUTHN-ENROL-01", "TWOFA-NOTIFY-01")
     def test_key_is_enrolled_listed_and_mailed(
         self, ready_for_two_factor, make_key, client, mailbox: Mailbox
     ) -> None:
@@ -42,7 +65,7 @@ class TestEnrol:
         assert key_labels(client, ready_for_two_factor) == ["my key"]
         mailbox.wait_for(ready_for_two_factor.email, "Two-factor method added")
 
-    @pytest.mark.requirement("WEBAUTHN-ENROL-02")
+    @pytest.mark.requirement("WEBAUTHN-ENROL-02", "WEBAUTHN-REG-OPTIONS-02")
     def test_second_key_is_enrolled_and_the_first_is_excluded(
         self, ready_for_two_factor, make_key, client
     ) -> None:
@@ -77,8 +100,9 @@ class TestEnrol:
         assert not answer.succeeded
         assert key_labels(client, ready_for_two_factor) == ["same"]
 
-    @pytest.mark.requirement("WEBAUTHN-REG-FAULTS")
-    @pytest.mark.parametrize(("kind", "fault"), with_kinds([None, *REGISTRATION_FAULTS]))
+    @pytest.mark.parametrize(
+        ("kind", "fault"), with_kinds([None, *REGISTRATION_FAULTS], "registration")
+    )
     def test_registration_is_refused_for_each_fault_and_accepted_from_the_honest_twin(
         self, ready_for_two_factor, client, kind: str, fault: Fault | None
     ) -> None:
@@ -121,8 +145,7 @@ class TestKeyLogin:
         assert answer.body["redirect_to"].startswith("/")
         assert client.get("/manage/account/").status == 200
 
-    @pytest.mark.requirement("WEBAUTHN-ASSERT-FAULTS")
-    @pytest.mark.parametrize(("kind", "fault"), with_kinds([None, *ASSERTION_FAULTS]))
+    @pytest.mark.parametrize(("kind", "fault"), with_kinds([None, *ASSERTION_FAULTS], "assertion"))
     def test_assertion_is_refused_for_each_fault_and_accepted_from_the_honest_twin(
         self, make_account, make_client, kind: str, fault: Fault | None
     ) -> None:
@@ -137,7 +160,7 @@ class TestKeyLogin:
         assert answer.succeeded is (fault is None), answer.body
         assert (client.get("/manage/account/").status == 200) is (fault is None)
 
-    @pytest.mark.requirement("WEBAUTHN-OWNER-01")
+    @pytest.mark.requirement("WEBAUTHN-OWNER-01", "WEBAUTHN-ASSERT-OPTIONS-02")
     def test_key_of_another_user_is_refused(self, account, make_account, make_key, client) -> None:
         victim = make_account(security_key=make_key())
         two_factor_url = client.password_step(account.username, account.password)
@@ -222,7 +245,7 @@ class TestDeleteKey:
         assert delete_key(client, account, "key 1").status == 303
         assert key_labels(client, account) == []
 
-    @pytest.mark.requirement("TWOFA-LAST-METHOD-01")
+    @pytest.mark.requirement("TWOFA-LAST-METHOD-01", "TWOFA-LAST-METHOD-02")
     def test_last_key_is_kept_or_removed_as_the_policy_says(
         self, make_account, make_key, client, target_profile: Profile
     ) -> None:
@@ -252,3 +275,483 @@ class TestDeleteKey:
         else:
             assert options.errors
         assert client.get("/manage/account/").status == 303
+
+
+class TestCredentialIds:
+    @pytest.mark.requirement("WEBAUTHN-REG-CREDID-01")
+    @pytest.mark.parametrize("fault", [None, Fault.FOREIGN_CREDENTIAL_ID], ids=["fresh", "taken"])
+    @pytest.mark.parametrize("owner", ["same-user", "other-user"])
+    def test_credential_id_registered_already_is_refused(
+        self, ready_for_two_factor, make_account, client, owner: str, fault: Fault | None
+    ) -> None:
+        password = ready_for_two_factor.password
+        if owner == "same-user":
+            first = software_key("soft")
+            assert client.enrol_security_key(first, "first", password).succeeded
+            taken = first.credentials[0]
+        else:
+            taken = make_account(security_key=software_key("soft")).security_key.credentials[0]
+        key = software_key("soft", fault)
+        key.foreign_credential_id = taken
+        answer = client.enrol_security_key(key, "second", password)
+        assert answer.succeeded is (fault is None), answer.body
+        assert ("second" in key_labels(client, ready_for_two_factor)) is (fault is None)
+
+    @pytest.mark.requirement("WEBAUTHN-REG-CREDID-02")
+    @pytest.mark.parametrize("length", [1023, 1024])
+    def test_credential_id_longer_than_1023_bytes_is_refused(
+        self, ready_for_two_factor, client, length: int
+    ) -> None:
+        key = software_key("soft", Fault.FOREIGN_CREDENTIAL_ID)
+        key.foreign_credential_id = bytes(range(256)) * (length // 256) + b"\x01" * (length % 256)
+        answer = client.enrol_security_key(key, "key", ready_for_two_factor.password)
+        assert answer.succeeded is (length <= 1023), answer.body
+        assert key_labels(client, ready_for_two_factor) == (["key"] if length <= 1023 else [])
+
+    @pytest.mark.requirement("WEBAUTHN-ASSERT-ALLOWED-01")
+    @pytest.mark.parametrize("fault", [None, Fault.FOREIGN_CREDENTIAL_ID], ids=["own", "unknown"])
+    def test_assertion_naming_a_credential_the_index_never_allowed_is_refused(
+        self, soft_key_account: TestAccount, client, fault: Fault | None
+    ) -> None:
+        account, key = soft_key_account, soft_key_account.security_key
+        key.fault = fault
+        key.foreign_credential_id = b"never-registered-credential-id-0"
+        answer = client.log_in_with_key(account.username, account.password, key)
+        assert answer.succeeded is (fault is None), answer.body
+        assert (client.get("/manage/account/").status == 200) is (fault is None)
+
+
+class TestAssertionDetails:
+    @pytest.mark.requirement("WEBAUTHN-ASSERT-USERHANDLE-01")
+    @pytest.mark.parametrize("user_handle", ["own", "absent", "other-user"])
+    def test_user_handle_of_another_user_is_refused(
+        self, make_account, make_key, client, user_handle: str
+    ) -> None:
+        account = make_account(security_key=make_key())
+        other = make_account(security_key=make_key())
+        two_factor_url = client.password_step(account.username, account.password)
+        options = client.webauthn_authenticate_options(two_factor_url).body
+        assertion = account.security_key.get(options, client.origin)
+        handles = {
+            "own": assertion["response"]["userHandle"],
+            "absent": None,
+            # The other user's handle, from an assertion of their own key.
+            "other-user": other.security_key.get(
+                {**options, "allowCredentials": []}, client.origin
+            )["response"]["userHandle"],
+        }
+        assertion["response"]["userHandle"] = handles[user_handle]
+        answer = client.webauthn_authenticate_validate(two_factor_url, assertion)
+        accepted = user_handle != "other-user"
+        assert answer.succeeded is accepted, answer.body
+        assert (client.get("/manage/account/").status == 200) is accepted
+
+    @pytest.mark.requirement("WEBAUTHN-ASSERT-COUNTER-02")
+    def test_key_without_a_counter_keeps_logging_in(self, make_account, make_client) -> None:
+        key = SoftKey(counter=False)
+        account = make_account(security_key=key)
+        for _ in range(3):
+            answer = make_client().log_in_with_key(account.username, account.password, key)
+            assert answer.succeeded, answer.body
+        assert key.sign_count(key.credentials[0]) == 0
+
+    @pytest.mark.requirement("WEBAUTHN-MALFORMED-02")
+    @pytest.mark.parametrize(
+        "damage",
+        [
+            "empty",
+            "truncated-json",
+            "missing-signature",
+            "bad-base64url",
+            "authenticator-data-short",
+            "authenticator-data-leftover",
+            "none",
+        ],
+    )
+    def test_malformed_assertion_is_refused_without_a_server_error(
+        self, make_account, make_key, client, damage: str
+    ) -> None:
+        account = make_account(security_key=make_key())
+        two_factor_url = client.password_step(account.username, account.password)
+        options = client.webauthn_authenticate_options(two_factor_url).body
+        assertion = account.security_key.get(options, client.origin)
+        answer = client.webauthn_authenticate_validate(two_factor_url, malformed(assertion, damage))
+        assert answer.status < 500, answer.body
+        assert answer.succeeded is (damage == "none"), answer.body
+        assert (client.get("/manage/account/").status == 200) is (damage == "none")
+
+
+def malformed(assertion: dict[str, Any], damage: str) -> dict[str, Any] | str:
+    """``assertion`` broken as ``damage`` says (``none``: as it is), or a raw string to post."""
+    response = assertion["response"]
+    authenticator_data = websafe_decode(response["authenticatorData"])
+    match damage:
+        case "empty":
+            return ""
+        case "truncated-json":
+            return warehouse_credential(assertion)[:-7]
+        case "missing-signature":
+            return {
+                **assertion,
+                "response": {k: v for k, v in response.items() if k != "signature"},
+            }
+        case "bad-base64url":
+            return {**assertion, "response": {**response, "signature": "!!not*base64url!!"}}
+        case "authenticator-data-short":
+            short = websafe_encode(authenticator_data[:36])
+            return {**assertion, "response": {**response, "authenticatorData": short}}
+        case "authenticator-data-leftover":
+            long = websafe_encode(authenticator_data + b"\x00\x01")
+            return {**assertion, "response": {**response, "authenticatorData": long}}
+    return assertion
+
+
+class TestDeleteRules:
+    @pytest.mark.requirement("TWOFA-REMOVE-02")
+    @pytest.mark.parametrize("typed", ["key 1", "key 2", ""], ids=["same", "other", "empty"])
+    def test_key_is_removed_only_when_its_label_is_typed_again(
+        self, make_account, make_key, client, typed: str
+    ) -> None:
+        account = make_account(totp=True, security_key=make_key())
+        account.totp.wait_for_fresh_step()
+        client.log_in_with_totp(account.username, account.password, account.totp.current())
+        page = client.open_sensitive(TWO_FACTOR_PAGE, account.password)
+        form = '#webauthn-keys li[data-label="key 1"] form.webauthn-delete-form'
+        client.submit_page(page, form, confirm_device_name=typed)
+        assert key_labels(client, account) == ([] if typed == "key 1" else ["key 1"])
+
+    @pytest.mark.requirement("WEBAUTHN-DELETE-03")
+    @pytest.mark.parametrize("requester", ["owner", "other-user"])
+    def test_delete_naming_another_users_key_removes_nothing(
+        self, make_account, make_key, make_client, requester: str
+    ) -> None:
+        owner = make_account(totp=True, security_key=make_key())
+        other = make_account(totp=True)
+        acting = owner if requester == "owner" else other
+        client = make_client()
+        acting.totp.wait_for_fresh_step()
+        client.log_in_with_totp(acting.username, acting.password, acting.totp.current())
+        page = client.open_sensitive(TWO_FACTOR_PAGE, acting.password)
+        client.post(
+            f"{WEBAUTHN_PROVISION}/delete",
+            {"csrf_token": csrf_of(page), "label": "key 1", "confirm_device_name": "key 1"},
+        )
+        still_logs_in = make_client().log_in_with_key(
+            owner.username, owner.password, owner.security_key
+        )
+        assert still_logs_in.succeeded is (requester == "other-user"), still_logs_in.body
+
+
+class TestCsrf:
+    @pytest.mark.requirement("CSRF-06")
+    @pytest.mark.parametrize("token", ["valid", "missing", "wrong"])
+    def test_provisioning_needs_the_sessions_csrf_token(
+        self, ready_for_two_factor, make_key, client, token: str
+    ) -> None:
+        page, options = client.webauthn_provision_options(ready_for_two_factor.password)
+        credential = make_key().create(options, client.origin)
+        fields = {"label": "key", "credential": warehouse_credential(credential)}
+        answer = client.post(
+            f"{WEBAUTHN_PROVISION}/validate",
+            with_token(fields, str(page.one("#webauthn-provision-begin")["value"]), token),
+        )
+        assert answer.status == 200 if token == "valid" else 400 <= answer.status < 500
+        assert key_labels(client, ready_for_two_factor) == (["key"] if token == "valid" else [])
+
+    @pytest.mark.requirement("CSRF-06")
+    @pytest.mark.parametrize("token", ["valid", "missing", "wrong"])
+    def test_key_login_needs_the_sessions_csrf_token(
+        self, make_account, make_key, client, token: str
+    ) -> None:
+        account = make_account(security_key=make_key())
+        two_factor_url = client.password_step(account.username, account.password)
+        options = client.webauthn_authenticate_options(two_factor_url).body
+        assertion = account.security_key.get(options, client.origin)
+        page = client.get(two_factor_url)
+        fields = {"credential": warehouse_credential(assertion)}
+        query = urlsplit(client.url(two_factor_url)).query
+        answer = client.post(
+            f"{WEBAUTHN_AUTHENTICATE}/validate?{query}",
+            with_token(fields, str(page.one("#webauthn-auth-begin")["value"]), token),
+        )
+        assert answer.status == 200 if token == "valid" else 400 <= answer.status < 500
+        assert (client.get("/manage/account/").status == 200) is (token == "valid")
+
+    @pytest.mark.requirement("CSRF-06")
+    @pytest.mark.parametrize("token", ["valid", "missing", "wrong"])
+    def test_key_removal_needs_the_sessions_csrf_token(
+        self, make_account, make_key, client, token: str
+    ) -> None:
+        account = make_account(totp=True, security_key=make_key())
+        account.totp.wait_for_fresh_step()
+        client.log_in_with_totp(account.username, account.password, account.totp.current())
+        page = client.open_sensitive(TWO_FACTOR_PAGE, account.password)
+        fields = {"label": "key 1", "confirm_device_name": "key 1"}
+        client.post(f"{WEBAUTHN_PROVISION}/delete", with_token(fields, csrf_of(page), token))
+        assert key_labels(client, account) == ([] if token == "valid" else ["key 1"])
+
+
+def csrf_of(page: HtmlPage) -> str:
+    """The session's CSRF token, as the page's forms carry it."""
+    return str(page.one("form input[name=csrf_token]")["value"])
+
+
+def with_token(fields: dict[str, str], token: str, how: str) -> dict[str, str]:
+    """``fields`` with the session's CSRF ``token`` (``valid``), none, or a ``wrong`` one."""
+    if how == "missing":
+        return fields
+    return {**fields, "csrf_token": token if how == "valid" else token[::-1]}
+
+
+class TestKeyRateLimit:
+    @pytest.mark.requirement("RATE-2FA-03")
+    @pytest.mark.parametrize("failures", ["below-the-limit", "at-the-limit"])
+    def test_failed_assertions_count_toward_the_second_factor_limit(
+        self, soft_key_account: TestAccount, make_client, target_profile: Profile, failures: str
+    ) -> None:
+        allowed = RateLimits.first_count(target_profile.rate_limits.two_factor_per_user)
+        account, key = soft_key_account, soft_key_account.security_key
+        key.fault = Fault.BAD_SIGNATURE
+        for _ in range(allowed if failures == "at-the-limit" else allowed - 1):
+            refused = make_client().log_in_with_key(account.username, account.password, key)
+            assert not refused.succeeded
+        key.fault = None
+        client = make_client()
+        answer = client.log_in_with_key(account.username, account.password, key)
+        assert answer.succeeded is (failures == "below-the-limit"), answer.body
+        assert (client.get("/manage/account/").status == 200) is (failures == "below-the-limit")
+
+
+def enrol_raw(
+    client: IndexClient, account: TestAccount, key: Any, damage: Callable[[dict], dict | str]
+) -> JsonAnswer:
+    """Enrol ``key`` as "key", posting its registration response as ``damage`` leaves it."""
+    page, options = client.webauthn_provision_options(account.password)
+    return client.webauthn_provision_validate(
+        page, "key", damage(key.create(options, client.origin))
+    )
+
+
+def log_in_raw(
+    client: IndexClient, account: TestAccount, damage: Callable[[dict], dict | str]
+) -> JsonAnswer:
+    """Both login steps, posting the account's key's assertion as ``damage`` leaves it."""
+    two_factor_url = client.password_step(account.username, account.password)
+    options = client.webauthn_authenticate_options(two_factor_url).body
+    assertion = account.security_key.get(options, client.origin)
+    return client.webauthn_authenticate_validate(two_factor_url, damage(assertion))
+
+
+def replaced(credential: dict, **response: Any) -> dict:
+    """``credential`` with these ``response`` members replaced (``None`` removes one)."""
+    changed = {**credential["response"], **response}
+    return {**credential, "response": {k: v for k, v in changed.items() if v is not None}}
+
+
+def with_extension_outputs(credential: dict, outputs: str) -> str:
+    """The credential as Warehouse's page posts it, its extension outputs replaced."""
+    posted = json.loads(warehouse_credential(credential))
+    for name in ("registrationClientExtensions", "assertionClientExtensions"):
+        if name in posted:
+            posted[name] = outputs
+    return json.dumps(posted)
+
+
+def with_attestation(credential: dict, fmt: str, statement: dict) -> dict:
+    """``credential`` with its attestation object re-made with another format and statement."""
+    attestation = AttestationObject(websafe_decode(credential["response"]["attestationObject"]))
+    remade = AttestationObject.create(fmt, attestation.auth_data, statement)
+    return replaced(credential, attestationObject=websafe_encode(remade))
+
+
+NOT_JSON = websafe_encode(b"not { json")
+NOT_UTF8 = websafe_encode(b"\xff\xfe\x00{")
+
+REGISTRATION_DAMAGE: dict[str, Callable[[dict], dict | str]] = {
+    "none": lambda credential: credential,
+    "type-not-public-key": lambda credential: {**credential, "type": "password"},
+    "no-attestation-object": lambda credential: replaced(credential, attestationObject=None),
+    "no-client-data": lambda credential: replaced(credential, clientDataJSON=None),
+    "client-data-not-json": lambda credential: replaced(credential, clientDataJSON=NOT_JSON),
+    "client-data-not-utf8": lambda credential: replaced(credential, clientDataJSON=NOT_UTF8),
+    "attestation-not-cbor": lambda credential: replaced(
+        credential, attestationObject=websafe_encode(b"\xa3\x63fmt")
+    ),
+    "attestation-without-auth-data": lambda credential: replaced(
+        credential, attestationObject=websafe_encode(cbor.encode({"fmt": "none", "attStmt": {}}))
+    ),
+    "extensions-not-json": lambda credential: with_extension_outputs(credential, "{nope"),
+    "extensions-not-an-object": lambda credential: with_extension_outputs(credential, "[1, 2]"),
+    "unknown-format": lambda credential: with_attestation(credential, "x-unknown", {}),
+    "none-with-a-statement": lambda credential: with_attestation(credential, "none", {"x": 1}),
+}
+"""Each way a registration response is broken (§7.1 steps 3, 5, 6, 12, 17, 18, 19), and
+``none``, the honest twin; the requirement each one checks is in the test's parameters."""
+
+REGISTRATION_DAMAGE_REQUIREMENTS = {
+    "none": "WEBAUTHN-REG-TRUST-01",
+    "type-not-public-key": "WEBAUTHN-REG-RESPONSE-01",
+    "no-attestation-object": "WEBAUTHN-REG-RESPONSE-01",
+    "no-client-data": "WEBAUTHN-REG-RESPONSE-01",
+    "client-data-not-json": "WEBAUTHN-REG-CLIENTDATA-01",
+    "client-data-not-utf8": "WEBAUTHN-REG-CLIENTDATA-01",
+    "attestation-not-cbor": "WEBAUTHN-REG-ATTOBJ-01",
+    "attestation-without-auth-data": "WEBAUTHN-REG-ATTOBJ-01",
+    "extensions-not-json": "WEBAUTHN-REG-EXTENSIONS-01",
+    "extensions-not-an-object": "WEBAUTHN-REG-EXTENSIONS-01",
+    "unknown-format": "WEBAUTHN-REG-FMT-01",
+    "none-with-a-statement": "WEBAUTHN-REG-ATTSTMT-01",
+}
+
+ASSERTION_DAMAGE: dict[str, Callable[[dict], dict | str]] = {
+    "none": lambda assertion: assertion,
+    "type-not-public-key": lambda assertion: {**assertion, "type": "password"},
+    "no-authenticator-data": lambda assertion: replaced(assertion, authenticatorData=None),
+    "no-client-data": lambda assertion: replaced(assertion, clientDataJSON=None),
+    "client-data-not-json": lambda assertion: replaced(assertion, clientDataJSON=NOT_JSON),
+    "client-data-not-utf8": lambda assertion: replaced(assertion, clientDataJSON=NOT_UTF8),
+    "extensions-not-json": lambda assertion: with_extension_outputs(assertion, "{nope"),
+    "extensions-not-an-object": lambda assertion: with_extension_outputs(assertion, '"text"'),
+}
+"""Each way an assertion response is broken (§7.2 steps 3, 9, 10, 18), and ``none``."""
+
+ASSERTION_DAMAGE_REQUIREMENTS = {
+    "none": "WEBAUTHN-LOGIN-01",
+    "type-not-public-key": "WEBAUTHN-ASSERT-RESPONSE-01",
+    "no-authenticator-data": "WEBAUTHN-ASSERT-RESPONSE-01",
+    "no-client-data": "WEBAUTHN-ASSERT-RESPONSE-01",
+    "client-data-not-json": "WEBAUTHN-ASSERT-CLIENTDATA-01",
+    "client-data-not-utf8": "WEBAUTHN-ASSERT-CLIENTDATA-01",
+    "extensions-not-json": "WEBAUTHN-ASSERT-EXTENSIONS-01",
+    "extensions-not-an-object": "WEBAUTHN-ASSERT-EXTENSIONS-01",
+}
+
+
+def damage_params(requirements: dict[str, str]) -> list:
+    return [
+        pytest.param(damage, id=damage, marks=pytest.mark.requirement(requirement))
+        for damage, requirement in requirements.items()
+    ]
+
+
+class TestResponseStructure:
+    @pytest.mark.parametrize("damage", damage_params(REGISTRATION_DAMAGE_REQUIREMENTS))
+    def test_broken_registration_is_refused_with_a_client_error(
+        self, ready_for_two_factor, make_key, client, damage: str
+    ) -> None:
+        answer = enrol_raw(client, ready_for_two_factor, make_key(), REGISTRATION_DAMAGE[damage])
+        assert answer.status < 500, answer.body
+        assert answer.succeeded is (damage == "none"), answer.body
+        assert key_labels(client, ready_for_two_factor) == (["key"] if damage == "none" else [])
+
+    @pytest.mark.parametrize("damage", damage_params(ASSERTION_DAMAGE_REQUIREMENTS))
+    def test_broken_assertion_is_refused_with_a_client_error(
+        self, make_account, make_key, client, damage: str
+    ) -> None:
+        account = make_account(security_key=make_key())
+        answer = log_in_raw(client, account, ASSERTION_DAMAGE[damage])
+        assert answer.status < 500, answer.body
+        assert answer.succeeded is (damage == "none"), answer.body
+        assert (client.get("/manage/account/").status == 200) is (damage == "none")
+
+    @pytest.mark.requirement("WEBAUTHN-REG-ATTSTMT-01", "WEBAUTHN-REG-TRUST-01")
+    @pytest.mark.parametrize("fault", [None, Fault.BAD_SIGNATURE], ids=["honest", "bad-signature"])
+    def test_packed_self_attestation_must_verify(
+        self, ready_for_two_factor, client, fault: Fault | None
+    ) -> None:
+        key = CtapKey(attestation="packed", fault=fault)
+        answer = client.enrol_security_key(key, "key", ready_for_two_factor.password)
+        assert answer.succeeded is (fault is None), answer.body
+        assert key_labels(client, ready_for_two_factor) == (["key"] if fault is None else [])
+
+
+class TestOptions:
+    @pytest.mark.requirement("WEBAUTHN-REG-OPTIONS-01")
+    def test_creation_options_carry_a_fresh_challenge_of_16_bytes_or_more(
+        self, ready_for_two_factor, client
+    ) -> None:
+        challenges = [
+            websafe_decode(
+                client.webauthn_provision_options(ready_for_two_factor.password)[1]["challenge"]
+            )
+            for _ in range(3)
+        ]
+        assert min(len(challenge) for challenge in challenges) >= 16
+        assert len(set(challenges)) == 3
+
+    @pytest.mark.requirement("WEBAUTHN-ASSERT-OPTIONS-01")
+    def test_request_options_carry_a_fresh_challenge_of_16_bytes_or_more(
+        self, make_account, make_key, make_client
+    ) -> None:
+        account = make_account(security_key=make_key())
+        challenges = []
+        for _ in range(3):
+            client = make_client()
+            url = client.password_step(account.username, account.password)
+            challenges.append(
+                websafe_decode(client.webauthn_authenticate_options(url).body["challenge"])
+            )
+        assert min(len(challenge) for challenge in challenges) >= 16
+        assert len(set(challenges)) == 3
+
+
+class TestUserVerificationPolicy:
+    @pytest.mark.requirement("WEBAUTHN-REG-UV-01")
+    @pytest.mark.parametrize("fault", [None, Fault.UV_MISSING], ids=["honest", "uv-missing"])
+    def test_registration_needs_uv_exactly_when_the_options_require_it(
+        self, ready_for_two_factor, client, fault: Fault | None
+    ) -> None:
+        _, options = client.webauthn_provision_options(ready_for_two_factor.password)
+        required = (options.get("authenticatorSelection") or {}).get("userVerification")
+        answer = client.enrol_security_key(
+            software_key("soft", fault), "key", ready_for_two_factor.password
+        )
+        refused = fault is Fault.UV_MISSING and required == "required"
+        assert answer.succeeded is not refused, answer.body
+
+    @pytest.mark.requirement("WEBAUTHN-ASSERT-UV-01")
+    @pytest.mark.parametrize("fault", [None, Fault.UV_MISSING], ids=["honest", "uv-missing"])
+    def test_assertion_needs_uv_exactly_when_the_options_require_it(
+        self, soft_key_account: TestAccount, client, fault: Fault | None
+    ) -> None:
+        account, key = soft_key_account, soft_key_account.security_key
+        key.fault = fault
+        two_factor_url = client.password_step(account.username, account.password)
+        options = client.webauthn_authenticate_options(two_factor_url).body
+        answer = client.webauthn_authenticate_validate(
+            two_factor_url, key.get(options, client.origin)
+        )
+        refused = fault is Fault.UV_MISSING and options.get("userVerification") == "required"
+        assert answer.succeeded is not refused, answer.body
+
+
+class TestStoredFor:
+    @pytest.mark.requirement("WEBAUTHN-REG-STORE-01")
+    def test_registration_is_stored_for_the_session_user_whatever_the_request_names(
+        self, ready_for_two_factor, make_account, make_key, client, make_client
+    ) -> None:
+        other = make_account(totp=True)
+        page, options = client.webauthn_provision_options(ready_for_two_factor.password)
+        key = make_key()
+        credential = warehouse_credential(key.create(options, client.origin))
+        token = str(page.one("#webauthn-provision-begin")["value"])
+        answer = client.json_post(
+            f"{WEBAUTHN_PROVISION}/validate",
+            {
+                "csrf_token": token,
+                "label": "key",
+                "credential": credential,
+                "username": other.username,
+                "user_id": "1",
+            },
+        )
+        assert answer.succeeded, answer.body
+        assert key_labels(client, ready_for_two_factor) == ["key"]
+        other_client = make_client()
+        other.totp.wait_for_fresh_step()
+        other_client.log_in_with_totp(other.username, other.password, other.totp.current())
+        assert key_labels(other_client, other) == []
+        logs_in = make_client().log_in_with_key(
+            ready_for_two_factor.username, ready_for_two_factor.password, key
+        )
+        assert logs_in.succeeded, logs_in.body

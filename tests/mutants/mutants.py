@@ -495,6 +495,67 @@ MUTANTS = (
         ),
     ),
     Mutant(
+        name="webauthn-user-handle-not-checked",
+        file="views/webauthn.py",
+        original="    if assertion.user_handle is not None and (\n",
+        broken="    if False and (\n",
+        catches=tuple(
+            f"{WEBAUTHN}::TestAssertionDetails"
+            f"::test_user_handle_of_another_user_is_refused[{kind}-other-user]"
+            for kind in ("soft", "ctap")
+        ),
+    ),
+    Mutant(
+        name="webauthn-overlong-credential-id-accepted",
+        file="webauthn.py",
+        original="    if len(credential.credential_id) > MAX_CREDENTIAL_ID_BYTES:\n",
+        broken="    if False:\n",
+        catches=(
+            f"{WEBAUTHN}::TestCredentialIds::test_credential_id_longer_than_1023_bytes_is_refused"
+            "[1024]",
+        ),
+    ),
+    Mutant(
+        name="webauthn-attestation-statement-not-verified",
+        file="webauthn.py",
+        original="    verify_statement(attestation, client_data.hash)\n",
+        broken="",
+        catches=tuple(
+            f"{WEBAUTHN}::{test}"
+            for test in (
+                "TestResponseStructure::test_packed_self_attestation_must_verify[bad-signature]",
+                "TestResponseStructure::test_broken_registration_is_refused_with_a_client_error"
+                "[soft-unknown-format]",
+                "TestResponseStructure::test_broken_registration_is_refused_with_a_client_error"
+                "[soft-none-with-a-statement]",
+            )
+        ),
+    ),
+    Mutant(
+        name="webauthn-extension-outputs-not-checked",
+        file="webauthn.py",
+        original="    _check_extension_outputs(data)\n",
+        broken="",
+        catches=tuple(
+            f"{WEBAUTHN}::TestResponseStructure::{test}[soft-extensions-not-an-object]"
+            for test in (
+                "test_broken_registration_is_refused_with_a_client_error",
+                "test_broken_assertion_is_refused_with_a_client_error",
+            )
+        ),
+    ),
+    Mutant(
+        name="webauthn-token-binding-not-checked",
+        file="webauthn.py",
+        original="    verify_token_binding(assertion.client_data)\n",
+        broken="",
+        catches=(
+            f"{WEBAUTHN}::TestKeyLogin"
+            "::test_assertion_is_refused_for_each_fault_and_accepted_from_the_honest_twin"
+            "[soft-token-binding-present]",
+        ),
+    ),
+    Mutant(
         name="webauthn-challenge-kept-after-a-failure",
         file="views/webauthn.py",
         original="    state = session.pop(AUTH_STATE, None)\n",

@@ -6,6 +6,8 @@ Where ``Fido2Server`` leaves a check to the relying party (the counter, replays,
 credential it is, the algorithm), the test shows the property a relying party must check.
 """
 
+import json
+
 import pytest
 from cryptography.exceptions import InvalidSignature
 from fido2.cose import RS1
@@ -17,13 +19,14 @@ from virtual_authenticators.faulty import Fault, FaultyKey
 from virtual_authenticators.kinds import SOFTWARE_KEYS, kinds_with, software_key
 from virtual_authenticators.soft import SoftKey
 
-from .ceremonies import REFUSALS, counters, register, registered_algorithm
+from .ceremonies import REFUSALS, attestation_object, counters, register, registered_algorithm
 from .ceremonies import authenticate as _authenticate
 
 # No signature is made at registration with `none` attestation.
 REFUSED_AT_REGISTRATION = [fault for fault in REFUSALS if fault is not Fault.BAD_SIGNATURE]
 REFUSED_AT_ASSERTION = list(REFUSALS)
 LEFT_TO_THE_RELYING_PARTY = [
+    Fault.TOKEN_BINDING_PRESENT,
     Fault.COUNTER_BACKWARDS,
     Fault.COUNTER_FROZEN,
     Fault.UNSUPPORTED_ALGORITHM,
@@ -169,8 +172,9 @@ def test_honest_twin_has_nothing_to_answer_for_another_users_credential(relying_
 def test_foreign_credential_id_is_refused_when_verified_with_that_credentials_key(
     relying_party, victim
 ):
-    key = FaultyKey(Fault.FOREIGN_CREDENTIAL_ID, foreign_credential_id=victim.credential_id)
+    key = FaultyKey(None, foreign_credential_id=victim.credential_id)
     register(key, relying_party, user_id=b"attacker")
+    key.fault = Fault.FOREIGN_CREDENTIAL_ID
 
     with pytest.raises(ValueError, match=REFUSALS[Fault.BAD_SIGNATURE]):
         assert_with(key, relying_party, [victim])
@@ -179,8 +183,9 @@ def test_foreign_credential_id_is_refused_when_verified_with_that_credentials_ke
 def test_foreign_credential_id_names_a_credential_its_signing_key_does_not_belong_to(
     relying_party, victim
 ):
-    key = FaultyKey(Fault.FOREIGN_CREDENTIAL_ID, foreign_credential_id=victim.credential_id)
+    key = FaultyKey(None, foreign_credential_id=victim.credential_id)
     own = register(key, relying_party, user_id=b"attacker").credential_data
+    key.fault = Fault.FOREIGN_CREDENTIAL_ID
     options, _ = relying_party.authentication_options([victim])
 
     assertion = key.get(options, relying_party.origin)
@@ -192,6 +197,36 @@ def test_foreign_credential_id_names_a_credential_its_signing_key_does_not_belon
     own.public_key.verify(signed, signature)
     with pytest.raises(InvalidSignature):
         victim.public_key.verify(signed, signature)
+
+
+def test_foreign_credential_id_is_the_id_a_registration_names(relying_party):
+    foreign = bytes(range(64))
+    options, _ = relying_party.registration_options()
+
+    registration = FaultyKey(Fault.FOREIGN_CREDENTIAL_ID, foreign).create(
+        options, relying_party.origin
+    )
+
+    named = attestation_object(registration).auth_data.credential_data.credential_id
+    assert websafe_decode(registration["rawId"]) == named == foreign
+
+
+def client_data_of(response: dict) -> dict:
+    return json.loads(websafe_decode(response["response"]["clientDataJSON"]))
+
+
+def test_honest_twin_claims_no_token_binding(honest_twin, relying_party):
+    options, _ = relying_party.registration_options()
+
+    assert "tokenBinding" not in client_data_of(honest_twin.create(options, relying_party.origin))
+
+
+def test_token_binding_present_is_claimed_in_the_client_data(relying_party):
+    options, _ = relying_party.registration_options()
+
+    response = FaultyKey(Fault.TOKEN_BINDING_PRESENT).create(options, relying_party.origin)
+
+    assert client_data_of(response)["tokenBinding"]["status"] == "present"
 
 
 def test_honest_twin_answers_each_challenge_afresh(relying_party):

@@ -95,6 +95,14 @@ def test_counter_starts_at_zero_and_rises_by_one_per_assertion(make_key, relying
     assert key.sign_count(key.credentials[0]) == 3
 
 
+def test_a_soft_key_without_a_counter_reports_zero_on_every_assertion(relying_party):
+    key = SoftKey(counter=False)
+    register(key, relying_party)
+
+    assert counters(key, relying_party, times=3) == [0, 0, 0]
+    assert authenticate(key, relying_party)
+
+
 def test_set_sign_count_is_where_the_next_assertion_continues(make_key, relying_party):
     key = make_key()
     register(key, relying_party)
