@@ -8,8 +8,9 @@ from zxcvbn import zxcvbn
 
 MIN_LENGTH = 8
 MAX_LENGTH = 4096
-# zxcvbn's cost grows with the length; its verdict on a long password does not change past this.
-ZXCVBN_MAX_INPUT = 100
+# zxcvbn refuses longer input (zxcvbn 4.5 raises ValueError past 72 characters), and its
+# verdict on a long password does not change past this.
+ZXCVBN_MAX_INPUT = 72
 MIN_ZXCVBN_SCORE = 2
 
 

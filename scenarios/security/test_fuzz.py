@@ -1,0 +1,619 @@
+"""Property-based fuzz of every form and JSON endpoint of the contract (issue 4, item 6).
+
+``FUZZ-NO-5XX-01``: no input makes the index answer 5xx. ``FUZZ-NO-LOGIN-01``: no input sent
+from a logged-out or pending-second-factor session logs it in or moves the pending login on.
+
+:data:`ENDPOINTS` lists the endpoints of ``warehouse-contract.md`` and ``docs/pages.md`` that
+take input (a form, a JSON body or a query string; pages without input are left out), each
+with its fields and the state its requester must be in. Hypothesis generates each request:
+every field (the CSRF token among them) from a mix of well-formed values and anything at all
+(unicode with NUL and odd characters, up to 10 kB, empty, bytes), sometimes missing or twice,
+sometimes with an unknown field, rarely a raw body of random bytes; odd query strings (the
+pending login's token, the ``next`` and ``token`` parameters); WebAuthn credentials edited key
+by key, truncated, of the wrong JSON type, in bad base64url or random bytes. The requester
+opens the form's page first and sends the page's own CSRF token (mostly), so that input
+reaches the validation behind it.
+
+Generated inputs in the default run, the sum of the ``examples`` column: 2,310.
+Settings: derandomized (the same inputs in every run), no example database, no deadline.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from hypothesis import given, reject, settings
+from hypothesis import strategies as st
+from hypothesis.strategies import SearchStrategy
+
+from harness.client import REAUTH_FORM, WEBAUTHN_AUTHENTICATE, WEBAUTHN_PROVISION
+from scenarios.security.inputs import Encoding, Fuzzed, Piece, send
+from scenarios.security.requesters import (
+    Holder,
+    Requester,
+    Seat,
+    Setup,
+    Standing,
+    State,
+    assertion,
+    registration,
+    reset_link,
+    stale_for_recovery_codes,
+    verification_link,
+)
+from scenarios.security.strategies import (
+    ASSERTION_PATHS,
+    REGISTRATION_PATHS,
+    anything,
+    credentials,
+    csrf_tokens,
+    either,
+    emails,
+    json_texts,
+    known,
+    labels,
+    mostly,
+    next_paths,
+    no_queries,
+    own,
+    pending_queries,
+    query_with,
+    recovery_codes,
+    requests_to,
+    same_as,
+    totp_codes,
+    usernames,
+)
+
+pytestmark = pytest.mark.protocol
+
+TWO_FACTOR_SETTINGS = "/manage/account/two-factor/"
+PENDING = "/account/two-factor/?{pending_token}"
+RESET_PAGE = "/account/reset-password/?token={reset_token}"
+GUARDED_STATES = (State.LOGGED_OUT, State.PENDING_SECOND_FACTOR)
+"""The states FUZZ-NO-LOGIN-01 is about: no input may take a session out of them into a login."""
+
+
+def logged_in(seat: Seat) -> bool:
+    return seat.client.get("/manage/account/").status == 200
+
+
+def logged_out(seat: Seat) -> bool:
+    return not logged_in(seat)
+
+
+def reset_link_works(seat: Seat) -> bool:
+    return seat.client.get(RESET_PAGE.format(**seat.known)).status == 200
+
+
+def has_a_key(seat: Seat) -> bool:
+    return seat.client.get(TWO_FACTOR_SETTINGS).has("#webauthn-keys li[data-label]")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A form or JSON endpoint of the contract and where its requests come from.
+
+    :param fields: each field the page's form (or script) sends, and its values.
+    :param standing: the requester's state, account and page.
+    :param examples: how many generated requests it gets.
+    :param queries: query strings (None: no query string).
+    :param prime: a JSON endpoint to GET before each request, as the page's script does (the
+        WebAuthn options, which store the challenge the validation needs).
+    :param still_ready: after an answer that redirects, whether the requester is still in its
+        state (else it comes back into it); for endpoints whose success leaves the state.
+    :param guess: the field whose right value (a TOTP code) a request could guess by chance;
+        such a request is not sent, because its success would be no finding.
+    :param logs_in: a valid request logs in by contract (registration).
+    """
+
+    name: str
+    method: str
+    route: str
+    fields: Mapping[str, SearchStrategy[Piece]]
+    standing: Standing
+    examples: int
+    queries: SearchStrategy = field(default=no_queries)
+    encoding: Encoding = Encoding.FORM
+    prime: str | None = None
+    still_ready: Callable[[Seat], bool] | None = None
+    guess: str | None = None
+    logs_in: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.route} ({self.standing.state.value})"
+
+
+ENDPOINTS = (
+    # Logged out.
+    Endpoint(
+        "login",
+        "POST",
+        "/account/login/",
+        {
+            "csrf_token": csrf_tokens,
+            "username": either(known("username"), usernames),
+            "password": anything,
+            "next": either(next_paths),
+        },
+        Standing(State.LOGGED_OUT, Holder.NEW, page="/account/login/", form="form:has(#password)"),
+        examples=200,
+        queries=st.none() | query_with("next", either(next_paths)),
+    ),
+    Endpoint(
+        "login-page",
+        "GET",
+        "/account/login/",
+        {},
+        Standing(State.LOGGED_OUT, Holder.NEW),
+        examples=60,
+        queries=query_with("next", either(next_paths)),
+        encoding=Encoding.QUERY,
+    ),
+    Endpoint(
+        "register",
+        "POST",
+        "/account/register/",
+        {
+            "csrf_token": csrf_tokens,
+            "full_name": anything,
+            "email": either(emails, known("email")),
+            "username": either(usernames, known("username")),
+            "new_password": anything,
+            "password_confirm": either(same_as("new_password")),
+            "confirm_form": mostly(st.just(""), anything),
+        },
+        Standing(
+            State.LOGGED_OUT, Holder.NEW, page="/account/register/", form="form:has(#new_password)"
+        ),
+        examples=150,
+        still_ready=logged_out,
+        logs_in=True,
+    ),
+    Endpoint(
+        "request-password-reset",
+        "POST",
+        "/account/request-password-reset/",
+        {
+            "csrf_token": csrf_tokens,
+            "username_or_email": either(known("username"), known("email"), usernames, emails),
+        },
+        Standing(
+            State.LOGGED_OUT,
+            Holder.NEW,
+            page="/account/request-password-reset/",
+            form="form:has(#username_or_email)",
+        ),
+        examples=150,
+    ),
+    Endpoint(
+        "reset-password",
+        "POST",
+        "/account/reset-password/",
+        {
+            "csrf_token": csrf_tokens,
+            "new_password": anything,
+            "password_confirm": either(same_as("new_password")),
+        },
+        Standing(
+            State.LOGGED_OUT,
+            Holder.VERIFIED,
+            page=RESET_PAGE,
+            form="form:has(#new_password)",
+            needs=(reset_link,),
+            keep_account=False,
+            expires="password_reset",
+        ),
+        examples=120,
+        queries=query_with("token", own("reset_token")),
+        still_ready=reset_link_works,
+    ),
+    Endpoint(
+        "reset-password-page",
+        "GET",
+        "/account/reset-password/",
+        {},
+        Standing(
+            State.LOGGED_OUT,
+            Holder.VERIFIED,
+            needs=(reset_link,),
+            keep_account=False,
+            expires="password_reset",
+        ),
+        examples=60,
+        queries=query_with("token", own("reset_token")),
+        encoding=Encoding.QUERY,
+    ),
+    # Pending second factor: after the password step, with /account/two-factor/?<token>.
+    Endpoint(
+        "two-factor-totp",
+        "POST",
+        "/account/two-factor/",
+        {
+            "csrf_token": csrf_tokens,
+            "method": own("method", st.sampled_from(["webauthn", "recovery-code"])),
+            "totp_value": either(totp_codes),
+            "remember_device": either(st.just("true")),
+        },
+        Standing(
+            State.PENDING_SECOND_FACTOR,
+            Holder.TOTP,
+            page=PENDING,
+            form="form:has(#totp_value)",
+            expires="two_factor_login",
+        ),
+        examples=150,
+        queries=pending_queries,
+        guess="totp_value",
+    ),
+    Endpoint(
+        "two-factor-page",
+        "GET",
+        "/account/two-factor/",
+        {},
+        Standing(State.PENDING_SECOND_FACTOR, Holder.TOTP, expires="two_factor_login"),
+        examples=60,
+        queries=pending_queries,
+        encoding=Encoding.QUERY,
+    ),
+    Endpoint(
+        "recovery-code",
+        "POST",
+        "/account/recovery-code/",
+        {
+            "csrf_token": csrf_tokens,
+            "method": own("method"),
+            "recovery_code_value": either(recovery_codes),
+        },
+        Standing(
+            State.PENDING_SECOND_FACTOR,
+            Holder.KEY_AND_RECOVERY_CODES,
+            page="/account/recovery-code/?{pending_token}",
+            form="form:has(#recovery_code_value)",
+            expires="two_factor_login",
+        ),
+        examples=120,
+        queries=pending_queries,
+    ),
+    Endpoint(
+        "recovery-code-page",
+        "GET",
+        "/account/recovery-code/",
+        {},
+        Standing(
+            State.PENDING_SECOND_FACTOR,
+            Holder.KEY_AND_RECOVERY_CODES,
+            expires="two_factor_login",
+        ),
+        examples=60,
+        queries=pending_queries,
+        encoding=Encoding.QUERY,
+    ),
+    Endpoint(
+        "webauthn-authenticate-options",
+        "GET",
+        f"{WEBAUTHN_AUTHENTICATE}/options",
+        {},
+        Standing(State.PENDING_SECOND_FACTOR, Holder.SECURITY_KEY, expires="two_factor_login"),
+        examples=100,
+        queries=pending_queries,
+        encoding=Encoding.QUERY,
+    ),
+    Endpoint(
+        "webauthn-authenticate-validate",
+        "POST",
+        f"{WEBAUTHN_AUTHENTICATE}/validate",
+        {
+            "csrf_token": csrf_tokens,
+            "credential": credentials(ASSERTION_PATHS),
+            "remember_device": either(st.just("true")),
+        },
+        Standing(
+            State.PENDING_SECOND_FACTOR,
+            Holder.SECURITY_KEY,
+            page=PENDING,
+            form="#webauthn-auth-form",
+            needs=(assertion,),
+            expires="two_factor_login",
+        ),
+        examples=100,
+        queries=pending_queries,
+        encoding=Encoding.MULTIPART,
+        prime=f"{WEBAUTHN_AUTHENTICATE}/options?{{pending_token}}",
+    ),
+    # Logged in.
+    Endpoint(
+        "logout",
+        "POST",
+        "/account/logout/",
+        {"csrf_token": csrf_tokens},
+        Standing(State.LOGGED_IN, Holder.NEW, page="/account/logout/", form="form#logout-form"),
+        examples=60,
+        still_ready=logged_in,
+    ),
+    Endpoint(
+        "verify-email",
+        "GET",
+        "/account/verify-email/",
+        {},
+        Standing(State.LOGGED_IN, Holder.NEW, needs=(verification_link,)),
+        examples=100,
+        queries=query_with("token", own("verify_token")),
+        encoding=Encoding.QUERY,
+    ),
+    Endpoint(
+        "reauthenticate",
+        "POST",
+        "/account/reauthenticate/",
+        {
+            "csrf_token": csrf_tokens,
+            "username": own("username"),
+            "next_route": own("next_route"),
+            "next_route_matchdict": own("next_route_matchdict", json_texts),
+            "next_route_query": own("next_route_query", json_texts),
+            "password": anything,
+        },
+        Standing(
+            State.LOGGED_IN,
+            Holder.VERIFIED,
+            page="/manage/account/recovery-codes/generate",
+            form=REAUTH_FORM,
+            needs=(stale_for_recovery_codes,),
+            # Wrong passwords count against the account's login limit (10 per 5 minutes on
+            # the bundled server): enough accounts to age together for the whole run.
+            spares=7,
+        ),
+        examples=120,
+    ),
+    Endpoint(
+        "recovery-codes-burn",
+        "POST",
+        "/manage/account/recovery-codes/burn",
+        {
+            "csrf_token": csrf_tokens,
+            "method": own("method"),
+            "recovery_code_value": either(recovery_codes),
+        },
+        Standing(
+            State.LOGGED_IN,
+            Holder.RECOVERY_CODES,
+            page="/manage/account/recovery-codes/burn",
+            form="form:has(#recovery_code_value)",
+        ),
+        examples=120,
+    ),
+    # Logged in and recently re-authenticated.
+    Endpoint(
+        "totp-provision",
+        "POST",
+        "/manage/account/totp-provision",
+        {"csrf_token": csrf_tokens, "totp_value": either(totp_codes)},
+        Standing(
+            State.REAUTHENTICATED,
+            Holder.READY,
+            page="/manage/account/totp-provision",
+            form="form.totp-form__form",
+        ),
+        examples=120,
+    ),
+    Endpoint(
+        "totp-remove",
+        "POST",
+        "/manage/account/totp-provision",
+        {"csrf_token": csrf_tokens, "confirm_password": anything},
+        Standing(
+            State.REAUTHENTICATED,
+            Holder.TOTP,
+            page=TWO_FACTOR_SETTINGS,
+            form="form#remove-totp-form",
+            # Logging the same account in again within its time step would replay its code.
+            keep_account=False,
+        ),
+        examples=60,
+    ),
+    Endpoint(
+        "webauthn-provision-options",
+        "GET",
+        f"{WEBAUTHN_PROVISION}/options",
+        {},
+        Standing(State.REAUTHENTICATED, Holder.READY, page=WEBAUTHN_PROVISION),
+        examples=80,
+        encoding=Encoding.QUERY,
+    ),
+    Endpoint(
+        "webauthn-provision-validate",
+        "POST",
+        f"{WEBAUTHN_PROVISION}/validate",
+        {
+            "csrf_token": csrf_tokens,
+            "label": either(labels),
+            "credential": credentials(REGISTRATION_PATHS),
+        },
+        Standing(
+            State.REAUTHENTICATED,
+            Holder.READY,
+            page=WEBAUTHN_PROVISION,
+            form="#webauthn-provision-form",
+            needs=(registration,),
+        ),
+        examples=200,
+        encoding=Encoding.MULTIPART,
+        prime=f"{WEBAUTHN_PROVISION}/options",
+    ),
+    Endpoint(
+        "webauthn-provision-delete",
+        "POST",
+        f"{WEBAUTHN_PROVISION}/delete",
+        {
+            "csrf_token": csrf_tokens,
+            "label": own("label"),
+            "id": own("id"),
+            "confirm_device_name": either(same_as("label"), known("label")),
+        },
+        Standing(
+            State.REAUTHENTICATED,
+            Holder.SECURITY_KEY,
+            page=TWO_FACTOR_SETTINGS,
+            form="#webauthn-keys form.webauthn-delete-form",
+            keep_account=False,
+        ),
+        examples=120,
+        still_ready=has_a_key,
+    ),
+)
+"""Every endpoint of the contract that takes input, with its fields and requester's state."""
+
+SETTINGS = settings(
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=False,
+)
+
+
+def could_be_right(seat: Seat, values: list[str | bytes]) -> bool:
+    """True when a value is, once normalised as a lenient target might, a code the seat's TOTP
+    app shows around now."""
+    app = seat.account.totp
+    if app is None:
+        return False
+    codes = {app.code_at_step(app.step() + delta) for delta in range(-2, 3)}
+    for value in values:
+        text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+        if unicodedata.normalize("NFKC", "".join(text.split())) in codes:
+            return True
+    return False
+
+
+def attempt(endpoint: Endpoint, seat: Seat, fuzzed: Fuzzed) -> requests.Response:
+    """Send ``fuzzed`` from ``seat`` (after the priming GET, when the endpoint has one)."""
+    if endpoint.guess and could_be_right(seat, fuzzed.values(endpoint.guess, seat.known)):
+        reject()
+    if endpoint.prime:
+        seat.client.json_get(endpoint.prime.format(**seat.known))
+    return send(seat.client, endpoint.method, endpoint.route, endpoint.encoding, fuzzed, seat.known)
+
+
+def exchange(
+    endpoint: Endpoint, requester: Requester, fuzzed: Fuzzed
+) -> tuple[Seat, requests.Response]:
+    """The answer to ``fuzzed``; after a 429, the answer to it from a fresh account, so that
+    the input still reaches the validation behind the rate limit."""
+    seat = requester.seat
+    answer = attempt(endpoint, seat, fuzzed)
+    if answer.status_code == 429 and requester.renewable:
+        seat = requester.replace()
+        answer = attempt(endpoint, seat, fuzzed)
+        # A fresh account limited at once: the limit is per IP or global, and more accounts
+        # would only be limited too.
+        requester.renewable = answer.status_code != 429
+    return seat, answer
+
+
+Check = Callable[[Endpoint, Seat, Fuzzed, requests.Response], None]
+
+
+def no_server_error(
+    endpoint: Endpoint, seat: Seat, fuzzed: Fuzzed, answer: requests.Response
+) -> None:
+    """FUZZ-NO-5XX-01: any answer but 5xx (a 4xx, a form error, a redirect, a 429)."""
+    assert answer.status_code < 500, f"{endpoint} answered {answer.status_code} to {fuzzed!r}"
+
+
+def no_login(endpoint: Endpoint, seat: Seat, fuzzed: Fuzzed, answer: requests.Response) -> None:
+    """FUZZ-NO-LOGIN-01: the answer completes no login step, and the session still cannot
+    open the account page (it is sent to the login page)."""
+    assert not moves_on(endpoint, answer), (
+        f"{endpoint} let {fuzzed!r} through: {answer.status_code}"
+        f" {answer.headers.get('Location') or answer.text[:300]!r}"
+    )
+    page = seat.client.get("/manage/account/")
+    assert (page.status, page.location.split("?")[0]) == (303, "/account/login/"), (
+        f"after {fuzzed!r} to {endpoint}, /manage/account/ answered {page.status}"
+    )
+
+
+def moves_on(endpoint: Endpoint, answer: requests.Response) -> bool:
+    """True for an answer that completes a login step: from a pending login, a redirect
+    anywhere but the login page (where a refused one goes back) or WebAuthn's ``success`` JSON;
+    from a logged-out session, a redirect to the second step (the password step passed)."""
+    if answer.is_redirect:
+        path = urlsplit(answer.headers.get("Location", "")).path
+        if endpoint.standing.state is State.PENDING_SECOND_FACTOR:
+            return not path.startswith("/account/login/")
+        return path.startswith("/account/two-factor/")
+    try:
+        body = answer.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and ("success" in body or "redirect_to" in body)
+
+
+def fuzz(endpoint: Endpoint, setup: Setup, checks: tuple[Check, ...]) -> None:
+    """Send ``endpoint.examples`` generated requests to ``endpoint``; ``checks`` each answer."""
+    requester = Requester(setup, endpoint.standing)
+
+    @settings(SETTINGS, max_examples=endpoint.examples)
+    @given(fuzzed=requests_to(endpoint.fields, endpoint.queries))
+    def each_request(fuzzed: Fuzzed) -> None:
+        seat, answer = exchange(endpoint, requester, fuzzed)
+        try:
+            for check in checks:
+                check(endpoint, seat, fuzzed, answer)
+        except AssertionError:
+            # An input that logged the seat in: the next ones (the shrinker's smaller
+            # candidates too) must not fail merely for coming after it.
+            if endpoint.standing.state in GUARDED_STATES and logged_in(seat):
+                requester.come_back()
+            raise
+        if answer.is_redirect and endpoint.still_ready and not endpoint.still_ready(seat):
+            requester.come_back()
+
+    each_request()
+
+
+def endpoints(*states: State, logs_in: bool = False) -> list:
+    """The endpoints of ``states`` (those whose valid request logs in, or the others)."""
+    return [
+        pytest.param(endpoint, id=endpoint.name)
+        for endpoint in ENDPOINTS
+        if endpoint.standing.state in states and endpoint.logs_in is logs_in
+    ]
+
+
+class TestLoggedOut:
+    @pytest.mark.requirement("FUZZ-NO-5XX-01", "FUZZ-NO-LOGIN-01")
+    @pytest.mark.parametrize("endpoint", endpoints(State.LOGGED_OUT))
+    def test_no_input_gets_a_server_error_or_logs_anyone_in(
+        self, endpoint: Endpoint, requester_setup: Setup
+    ) -> None:
+        fuzz(endpoint, requester_setup, (no_server_error, no_login))
+
+    @pytest.mark.requirement("FUZZ-NO-5XX-01")
+    @pytest.mark.parametrize("endpoint", endpoints(State.LOGGED_OUT, logs_in=True))
+    def test_no_registration_gets_a_server_error(
+        self, endpoint: Endpoint, requester_setup: Setup
+    ) -> None:
+        # A valid registration logs its new user in, by contract: only 5xx is checked here.
+        fuzz(endpoint, requester_setup, (no_server_error,))
+
+
+class TestPendingSecondFactor:
+    @pytest.mark.requirement("FUZZ-NO-5XX-01", "FUZZ-NO-LOGIN-01")
+    @pytest.mark.parametrize("endpoint", endpoints(State.PENDING_SECOND_FACTOR))
+    def test_no_input_gets_a_server_error_or_moves_the_login_on(
+        self, endpoint: Endpoint, requester_setup: Setup
+    ) -> None:
+        fuzz(endpoint, requester_setup, (no_server_error, no_login))
+
+
+class TestLoggedIn:
+    @pytest.mark.requirement("FUZZ-NO-5XX-01")
+    @pytest.mark.parametrize("endpoint", endpoints(State.LOGGED_IN, State.REAUTHENTICATED))
+    def test_no_input_gets_a_server_error(self, endpoint: Endpoint, requester_setup: Setup) -> None:
+        fuzz(endpoint, requester_setup, (no_server_error,))
