@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from harness.client import HtmlPage, IndexClient
 from harness.errors import ContractMismatch, TargetError
-from harness.mail import link_in
+from harness.mail import RESET_PASSWORD_PATH, Mailbox, link_in, verification_link
 from harness.redaction import Secret
 from harness.targets import Target
 from virtual_authenticators.base import Authenticator
@@ -105,20 +105,41 @@ class AccountFactory:
     def verify_email(self, client: IndexClient, account: TestAccount) -> None:
         """Follow the verification link mailed to ``account`` in ``client``'s session."""
         assert self.target.mailbox is not None
-        mail = self.target.mailbox.wait_for(account.email, "Verify your email")
-        _expect_redirect(client.get(link_in(mail, "/account/verify-email/")), "email verification")
+        link = verification_link(self.target.mailbox, account.email)
+        _expect_redirect(client.get(link), "email verification")
 
     @staticmethod
-    def enable_totp(client: IndexClient, account: TestAccount) -> TotpApp:
-        """Provision a TOTP app for the logged-in ``account`` and confirm it with a code."""
+    def enable_totp(
+        client: IndexClient, account: TestAccount, *, fresh_step: bool = True
+    ) -> TotpApp:
+        """Provision a TOTP app for the logged-in ``account`` and confirm it with a code.
+
+        :param fresh_step: wait first, if need be, until seconds are left in the time step, so
+            that the code sent is still current when the target checks it. Without the wait it
+            may be a step old by then, which provisioning accepts (a step of drift).
+        :raises ContractMismatch: provisioning did not answer as the contract says.
+        """
         page, uri = client.provision_totp_secret(account.password)
         app = TotpApp.from_uri(uri)
-        app.wait_for_fresh_step()
+        if fresh_step:
+            app.wait_for_fresh_step()
         _expect_redirect(
             client.submit_page(page, "form.totp-form__form", totp_value=app.current()),
             "TOTP provisioning",
         )
         return app
+
+
+def password_reset_link(client: IndexClient, mailbox: Mailbox, account: TestAccount) -> str:
+    """Ask on ``client`` for a password reset of ``account``; the link the index mails for it.
+
+    :raises MailTimeout: no new reset mail reached the account in time.
+    :raises LookupError: the mail has no reset link.
+    """
+    before = mailbox.count(account.email, "Password reset")
+    client.request_password_reset(account.username)
+    mail = mailbox.wait_for(account.email, "Password reset", after=before)
+    return link_in(mail, RESET_PASSWORD_PATH)
 
 
 def _expect_redirect(page: HtmlPage, step: str) -> None:

@@ -1,5 +1,7 @@
 """The ``harness`` command: ``harness run`` runs the scenario suites and keeps the report;
-``harness catalogue`` lists the requirements with the tests that check them.
+``harness catalogue`` lists the requirements with the tests that check them; ``harness
+selftest`` turns each security check of the bundled server off in turn and shows which
+scenarios notice.
 
 ``harness run`` writes each run under ``reports/<UTC timestamp>/`` (``junit.xml``,
 ``allure-results/``, screenshots of failed browser tests) and points
@@ -9,17 +11,16 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import sys
-from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from harness import selftest as detection
 from harness.catalogue import Catalogue, CatalogueError
-from harness.plugin import REQUIREMENTS
+from harness.collection import collect_tests_by_requirement
+from harness.errors import CollectionError, HarnessError
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -51,20 +52,44 @@ def build_parser() -> argparse.ArgumentParser:
     catalogue.add_argument(
         "--tests", action="store_true", help="list each requirement's tests, not only a count"
     )
-    catalogue.add_argument(
-        "--catalogue",
-        type=Path,
-        default=None,
-        metavar="PATH",
-        help="the requirements catalogue (default: the bundled harness/catalogue.toml)",
+    selftest = commands.add_parser(
+        "selftest",
+        help="turn each security check of the bundled server off in turn; show which"
+        " scenarios notice, and fail if one goes unnoticed",
     )
-    catalogue.add_argument(
-        "--scenarios",
-        type=Path,
-        default=PROJECT / "scenarios",
-        metavar="FOLDER",
-        help="where the tests are (default: the project's scenarios/)",
+    selftest.add_argument(
+        "--check",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only this check (repeatable; default: all)",
     )
+    selftest.add_argument(
+        "--list", action="store_true", help="list the server's checks and their requirements"
+    )
+    selftest.add_argument(
+        "--jobs",
+        type=int,
+        default=detection.default_jobs(),
+        metavar="N",
+        help="servers and pytest runs at once (default: one per CPU, here %(default)s)",
+    )
+    selftest.add_argument("pytest_args", nargs="*", help="after --: passed to each pytest run")
+    for command in (catalogue, selftest):
+        command.add_argument(
+            "--catalogue",
+            type=Path,
+            default=None,
+            metavar="PATH",
+            help="the requirements catalogue (default: the bundled harness/catalogue.toml)",
+        )
+        command.add_argument(
+            "--scenarios",
+            type=Path,
+            default=PROJECT / "scenarios",
+            metavar="FOLDER",
+            help="where the tests are (default: the project's scenarios/)",
+        )
     return parser
 
 
@@ -104,19 +129,6 @@ def run(args: argparse.Namespace) -> int:
     return int(status)
 
 
-class _RequirementCollector:
-    """A pytest plugin that keeps, per requirement id, the node ids of the tests naming it."""
-
-    def __init__(self) -> None:
-        self.tests: dict[str, list[str]] = defaultdict(list)
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        for item in items:
-            for requirement in item.stash.get(REQUIREMENTS, ()):
-                self.tests[requirement.id].append(item.nodeid)
-
-
 def catalogue(args: argparse.Namespace) -> int:
     """Print every requirement with its tests; 1 when some have none, 2 when it cannot tell."""
     try:
@@ -124,26 +136,15 @@ def catalogue(args: argparse.Namespace) -> int:
     except CatalogueError as error:
         print(f"harness: error: {error}", file=sys.stderr)
         return 2
-    collector = _RequirementCollector()
-    pytest_args = [
-        str(args.scenarios),
-        f"--rootdir={PROJECT}",
-        "--collect-only",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        *([f"--catalogue={args.catalogue}"] if args.catalogue else []),
-    ]
-    output = io.StringIO()
-    with contextlib.redirect_stdout(output):
-        status = pytest.main(pytest_args, plugins=[collector])
-    if status not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
-        print(output.getvalue()[-3000:], file=sys.stderr)
-        print(f"harness: error: collecting {args.scenarios} failed", file=sys.stderr)
+    try:
+        tests_of = collect_tests_by_requirement(args.scenarios, args.catalogue)
+    except CollectionError as error:
+        print(error.output, file=sys.stderr)
+        print(f"harness: error: {error}", file=sys.stderr)
         return 2
     untested = []
     for requirement in requirements:
-        tests = collector.tests.get(requirement.id, [])
+        tests = tests_of.get(requirement.id, [])
         count = f"{len(tests)} test{'s' if len(tests) != 1 else ''}" if tests else "NO TEST"
         print(f"{requirement.id} [{requirement.severity}] {requirement.text}")
         print(f"    {count} · {', '.join(requirement.policies)} · {requirement.source}")
@@ -159,10 +160,55 @@ def catalogue(args: argparse.Namespace) -> int:
     return 0
 
 
+def selftest(args: argparse.Namespace) -> int:
+    """Turn each check off in turn: 0 all caught, 1 one went unnoticed, 2 no verdict."""
+    try:
+        checks = detection.choose(detection.server_checks(), args.check)
+        if args.list:
+            for check in checks:
+                print(f"{check.name}  [{check.policy}]  {', '.join(check.requirements)}")
+                print(f"    {check.summary}")
+            return 0
+        if args.jobs < 1:
+            raise detection.SelftestError(f"--jobs must be 1 or more, not {args.jobs}")
+        requirements = Catalogue.load(args.catalogue)
+        for check in checks:
+            unknown = [r for r in check.requirements if r not in requirements]
+            if unknown:
+                raise detection.SelftestError(
+                    f"the server's check {check.name!r} names requirements the catalogue"
+                    f" lacks: {', '.join(unknown)}"
+                )
+        tests = collect_tests_by_requirement(args.scenarios, args.catalogue)
+        workdir = detection.new_workdir()
+        print(f"harness: logs of each run in {workdir}", flush=True)
+        detection.check_honest_server(checks, tests, workdir, args.pytest_args)
+
+        def progress(verdict: detection.Verdict) -> None:
+            if sys.stdout.isatty():
+                mark = "caught" if verdict.caught else "NOT CAUGHT"
+                print(f"  {verdict.check.name}: {mark}", flush=True)
+
+        verdicts = detection.run_selftest(
+            checks, tests, workdir, args.jobs, args.pytest_args, progress
+        )
+    except CollectionError as error:
+        print(error.output, file=sys.stderr)
+        print(f"harness: error: {error}", file=sys.stderr)
+        return 2
+    except HarnessError as error:
+        print(f"harness: error: {error}", file=sys.stderr)
+        return 2
+    print(detection.table(verdicts))
+    return 0 if all(verdict.caught for verdict in verdicts) else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "catalogue":
         return catalogue(args)
+    if args.command == "selftest":
+        return selftest(args)
     return run(args)
 
 

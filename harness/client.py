@@ -23,8 +23,12 @@ from harness.redaction import Secret
 from virtual_authenticators.base import Authenticator
 
 REAUTH_FORM = "form#reauthenticate-form"
+TOTP_FORM = "form:has(#totp_value)"
+"""The login's TOTP step form (the two-factor page's form holding ``totp_value``)."""
 WEBAUTHN_PROVISION = "/manage/account/webauthn-provision"
 WEBAUTHN_AUTHENTICATE = "/account/webauthn-authenticate"
+REMEMBER_DEVICE_COOKIE = "remember_device"
+"""The contract's remember-device cookie, set when the two-factor step's box is ticked."""
 
 T = TypeVar("T")
 
@@ -112,6 +116,14 @@ class HtmlPage:
     def texts(self, selector: str) -> list[str]:
         return [element.get_text(" ", strip=True) for element in self.select(selector)]
 
+    def csrf_token(self, form: str = "form") -> str:
+        """The session's CSRF token: the value of the hidden ``csrf_token`` input of the forms
+        ``form`` selects (the first such input on the page).
+
+        :raises ContractMismatch: no such form carries a token.
+        """
+        return str(self.one(f"{form} input[name=csrf_token]")["value"])
+
     def form_fields(self, selector: str) -> tuple[str, dict[str, str]]:
         """The action URL of the form ``selector`` and the values it would submit as is."""
         return self.submission(self.one(selector))
@@ -172,19 +184,24 @@ class IndexClient:
             if cookie.name == "session_id":
                 cookie.value = session_id
 
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """Send ``method`` to ``path`` (or a whole URL) on this session, without following
+        redirects; the raw response.
+
+        ``kwargs`` go to ``requests`` as they are, so a request may carry what no form sends:
+        a field twice (``data`` or ``files`` as a list of pairs), a raw body of bytes.
+        """
+        return self.http.request(
+            method, self.url(path), allow_redirects=False, timeout=self.timeout, **kwargs
+        )
+
     def get(self, path: str, **kwargs) -> HtmlPage:
         """GET ``path`` without following redirects."""
-        response = self.http.get(
-            self.url(path), allow_redirects=False, timeout=self.timeout, **kwargs
-        )
-        return HtmlPage(response)
+        return HtmlPage(self.request("GET", path, **kwargs))
 
     def post(self, path: str, data: dict[str, str] | None = None, **kwargs) -> HtmlPage:
         """POST exactly ``data`` to ``path`` without following redirects."""
-        response = self.http.post(
-            self.url(path), data=data, allow_redirects=False, timeout=self.timeout, **kwargs
-        )
-        return HtmlPage(response)
+        return HtmlPage(self.request("POST", path, data=data, **kwargs))
 
     def follow(self, page: HtmlPage) -> HtmlPage:
         """GET the ``Location`` of a redirect."""
@@ -206,20 +223,24 @@ class IndexClient:
 
     def csrf_token(self, path: str = "/account/login/", form: str = "form") -> str:
         """The CSRF token a form on ``path`` carries for this session."""
-        return self.get(path).one(f"{form} input[name=csrf_token]")["value"]
+        return self.get(path).csrf_token(form)
 
     # The contract's actions, each returning the server's first answer.
 
-    def register(self, username: str, email: str, password: str, full_name: str = "") -> HtmlPage:
-        return self.submit(
-            "/account/register/",
-            "form:has(#new_password)",
-            full_name=full_name or username,
-            email=email,
-            username=username,
-            new_password=password,
-            password_confirm=password,
-        )
+    def register(
+        self, username: str, email: str, password: str, full_name: str = "", **overrides: str
+    ) -> HtmlPage:
+        """Submit the registration form as a person fills it in, or with ``overrides`` sent
+        instead (a filled honeypot, a confirmation that differs from the password)."""
+        fields = {
+            "full_name": full_name or username,
+            "email": email,
+            "username": username,
+            "new_password": password,
+            "password_confirm": password,
+            **overrides,
+        }
+        return self.submit("/account/register/", "form:has(#new_password)", **fields)
 
     def login(self, username: str, password: str, next_path: str | None = None) -> HtmlPage:
         path = "/account/login/" + (f"?next={next_path}" if next_path else "")
@@ -247,7 +268,7 @@ class IndexClient:
 
     def two_factor_totp(self, two_factor_url: str, code: str) -> HtmlPage:
         """Answer the login's TOTP step at the URL the password step redirected to."""
-        return self.submit(two_factor_url, "form:has(#totp_value)", totp_value=code)
+        return self.submit(two_factor_url, TOTP_FORM, totp_value=code)
 
     def recovery_code_login(self, two_factor_url: str, code: str) -> HtmlPage:
         """Answer the login's second step with a recovery code instead."""
@@ -383,18 +404,31 @@ class IndexClient:
         )
 
     def json_get(self, path: str) -> JsonAnswer:
-        response = self.http.get(self.url(path), allow_redirects=False, timeout=self.timeout)
+        response = self.request("GET", path)
         return JsonAnswer(response.status_code, _json_body(response))
 
     def json_post(self, path: str, fields: dict[str, str]) -> JsonAnswer:
         """POST ``fields`` as multipart/form-data, as the page's ``FormData`` does."""
-        response = self.http.post(
-            self.url(path),
-            files={name: (None, value) for name, value in fields.items()},
-            allow_redirects=False,
-            timeout=self.timeout,
-        )
+        files = {name: (None, value) for name, value in fields.items()}
+        response = self.request("POST", path, files=files)
         return JsonAnswer(response.status_code, _json_body(response))
+
+    def two_factor_totp_remembered(self, two_factor_url: str, code: str) -> HtmlPage:
+        """Answer the login's TOTP step with the form's "remember this device" box ticked.
+
+        The box is the TOTP form's checkbox named ``remember_device``; it is sent with its own
+        ``value`` (``on`` when it has none), as a browser sends a ticked box.
+
+        :raises ContractMismatch: the TOTP form has no such box.
+        """
+        page = self.get(two_factor_url)
+        box = page.one("form:has(#totp_value) input[type=checkbox][name=remember_device]")
+        return self.submit_page(
+            page,
+            TOTP_FORM,
+            totp_value=code,
+            remember_device=str(box.get("value", "on")),
+        )
 
 
 def at_once(*sends: Callable[[], T]) -> list[T]:

@@ -19,3 +19,11 @@ class ContractMismatch(HarnessError):
 
 class MailTimeout(HarnessError):
     """An expected email did not arrive in time."""
+
+
+class CollectionError(HarnessError):
+    """pytest could not collect the scenarios; :attr:`output` holds the tail of its report."""
+
+    def __init__(self, message: str, output: str) -> None:
+        super().__init__(message)
+        self.output = output

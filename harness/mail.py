@@ -1,7 +1,8 @@
 """Mail the target sends: an in-process SMTP sink (aiosmtpd) and the mailbox scenarios read.
 
 The bundled server delivers over real SMTP to :class:`SmtpSink`; scenarios wait for a message
-to an address with :meth:`Mailbox.wait_for` and take links out of it with :func:`link_in`.
+to an address with :meth:`Mailbox.wait_for`, take links out of it with :func:`link_in` and
+tokens out of those with :func:`token_in`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import threading
 import time
 from dataclasses import dataclass
 from email.message import EmailMessage
+from urllib.parse import parse_qs, urlsplit
 
 from aiosmtpd.controller import Controller
 
@@ -21,6 +23,8 @@ from harness.errors import MailTimeout
 from harness.redaction import Secret
 
 URL_PATTERN = re.compile(r"https?://[^\s\"'<>]+")
+VERIFY_EMAIL_PATH = "/account/verify-email/"
+RESET_PASSWORD_PATH = "/account/reset-password/"
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,26 @@ def link_in(mail: Mail, path: str) -> str:
         if path in url:
             return Secret(url.rstrip(".,;)"))
     raise LookupError(f"the mail {mail.subject!r} has no link to {path}")
+
+
+def token_in(link: str) -> str:
+    """The ``token`` query parameter of a mailed ``link`` (its repr masked).
+
+    :raises LookupError: the link carries no token.
+    """
+    tokens = parse_qs(urlsplit(link).query).get("token")
+    if not tokens:
+        raise LookupError(f"the link to {urlsplit(link).path} carries no token")
+    return Secret(tokens[0])
+
+
+def verification_link(mailbox: Mailbox, address: str) -> str:
+    """The link of the first email-verification mail to ``address``.
+
+    :raises MailTimeout: no such mail arrived in time.
+    :raises LookupError: the mail has no verification link.
+    """
+    return link_in(mailbox.wait_for(address, "Verify your email"), VERIFY_EMAIL_PATH)
 
 
 class _SinkHandler:

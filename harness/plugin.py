@@ -6,6 +6,7 @@ modules. With no ``--base-url`` the session starts the bundled reference server.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -40,11 +41,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         " default: reference",
     )
     group.addoption(
-        "--reference-server-path",
-        type=Path,
-        default=None,
-        help="run the reference_server package found in this folder instead of the installed"
-        " one (for example a deliberately broken copy, to see the scenarios fail)",
+        "--disable-check",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="start the bundled server with this security check turned off (repeatable), to see"
+        " the scenarios catch it missing; `reference-server --list-checks` names them",
     )
     group.addoption(
         "--requirement",
@@ -66,6 +68,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for marker, text in MARKERS.items():
         config.addinivalue_line("markers", f"{marker}: {text}")
+    if config.getoption("disable_check") and config.getoption("base_url", None):
+        raise pytest.UsageError("--disable-check applies to the bundled server, not --base-url")
     try:
         config.stash[_PROFILE] = Profile.load(config.getoption("target_profile"))
     except HarnessError as error:
@@ -155,12 +159,36 @@ def target(
         with BundledServer(
             target_profile,
             tmp_path_factory.mktemp("reference-server"),
-            server_path=pytestconfig.getoption("reference_server_path"),
+            disabled_checks=pytestconfig.getoption("disable_check"),
         ) as server:
             assert server.target is not None
             yield server.target
     except HarnessError as error:
         pytest.exit(f"harness: {error}", returncode=2)
+
+
+@pytest.fixture
+def start_bundled_server(
+    pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[Profile], Target]]:
+    """Starts another bundled server, with a profile of the scenario's choosing and the same
+    checks disabled as the session's; each stops when the test ends."""
+    with contextlib.ExitStack() as servers:
+
+        def start(profile: Profile) -> Target:
+            server = BundledServer(
+                profile,
+                tmp_path_factory.mktemp("reference-server"),
+                disabled_checks=pytestconfig.getoption("disable_check"),
+            )
+            try:
+                servers.enter_context(server)
+            except HarnessError as error:
+                pytest.exit(f"harness: {error}", returncode=2)
+            assert server.target is not None
+            return server.target
+
+        yield start
 
 
 @pytest.fixture(scope="session")

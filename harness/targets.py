@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -44,6 +45,16 @@ class RateLimits:
         """How many attempts the first (tightest) window of ``limit`` allows."""
         return int(limit.split(";")[0].split()[0])
 
+    def exhaustible(self, name: str, at_most: int = 30) -> int | None:
+        """How many attempts the tightest window of the limit ``name`` (a field, such as
+        ``"login_per_user"``) allows; None when that is more than ``at_most``, too many for a
+        scenario to use up (the scenario skips, saying so).
+
+        :raises AttributeError: there is no limit ``name``.
+        """
+        allowed = self.first_count(getattr(self, name))
+        return allowed if allowed <= at_most else None
+
 
 @dataclass(frozen=True)
 class Ages:
@@ -54,6 +65,7 @@ class Ages:
     two_factor_login: int
     password_reset: int
     email_verification: int
+    remember_device: int
 
 
 @dataclass(frozen=True)
@@ -139,6 +151,7 @@ class Profile:
             f"--two-factor-max-age={ages.two_factor_login}",
             f"--password-reset-max-age={ages.password_reset}",
             f"--email-verify-max-age={ages.email_verification}",
+            f"--remember-device-max-age={ages.remember_device}",
         ]
 
 
@@ -166,21 +179,20 @@ class BundledServer:
     ``workdir/server.log``. The server runs in test mode (``--test-mode``), since the harness
     is its only client, and its test hooks are the target's :attr:`Target.test_hooks`.
 
-    :param server_path: a folder holding another copy of the ``reference_server`` package to
-        run instead of the installed one (a deliberately broken copy, to show that the
-        scenarios catch what it breaks).
+    :param disabled_checks: names of the server's security checks to turn off
+        (``--disable-check``), to show that the scenarios catch each one missing.
     """
 
     def __init__(
         self,
         profile: Profile,
         workdir: Path,
-        server_path: Path | None = None,
+        disabled_checks: Sequence[str] = (),
         start_timeout: float = 30.0,
     ) -> None:
         self.profile = profile
         self.workdir = workdir
-        self.server_path = server_path
+        self.disabled_checks = tuple(disabled_checks)
         self.start_timeout = start_timeout
         self._sink = SmtpSink()
         self._process: subprocess.Popen[str] | None = None
@@ -229,24 +241,17 @@ class BundledServer:
             f"--database=sqlite:///{self.workdir / 'reference-server.sqlite3'}",
             f"--smtp=localhost:{self._sink.port}",
             "--test-mode",
+            *(f"--disable-check={name}" for name in self.disabled_checks),
             *self.profile.reference_server_args(),
         ]
         # Unbuffered, so the ready line arrives as soon as it is printed.
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        if self.server_path is not None:
-            if not (self.server_path / "reference_server" / "__main__.py").is_file():
-                raise TargetError(f"{self.server_path} holds no reference_server package")
-            env["PYTHONPATH"] = os.pathsep.join(
-                filter(None, [str(self.server_path), env.get("PYTHONPATH")])
-            )
         self._process = subprocess.Popen(
             command,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
             env=env,
-            # `python -m` puts the working folder first on sys.path: keep it away from any
-            # checkout's own reference_server, so that server_path decides which one runs.
             cwd=self.workdir,
         )
         lines: queue.Queue[str | None] = queue.Queue()

@@ -49,6 +49,17 @@ class TestHooks:
         """
         self._post("/_test/totp-clock", {"username": username, "time": time})
 
+    def set_clock_offset(self, seconds: int) -> None:
+        """Run the server's clock ``seconds`` ahead of real time (0: real time again).
+
+        Every age the server checks moves with it (pending-login links, re-authentication,
+        emailed links, sessions), and so does the time TOTP codes are checked at.
+
+        :raises HookRefused: the server refused (not whole seconds, negative, too far).
+        :raises TargetError: the server could not be reached or gave no JSON answer.
+        """
+        self._post("/_test/clock", {"offset": seconds})
+
     def seed_totp_secret(self, username: str, secret: str) -> None:
         """Replace the TOTP secret of ``username``, who has TOTP enabled, with ``secret``.
 

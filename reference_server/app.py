@@ -12,12 +12,14 @@ from werkzeug.exceptions import HTTPException
 
 from reference_server import csrf
 from reference_server.auth import current_user
+from reference_server.checks import performed_by, performs
 from reference_server.config import ServerConfig
 from reference_server.db import close_db, make_engine
 from reference_server.mail import LogOnlyMailSender, MailSender, SmtpMailSender
 from reference_server.passwords import Passwords
 from reference_server.ratelimits import RateLimits
 from reference_server.sessions import DatabaseSessionInterface
+from reference_server.shifted_clock import ShiftedClock
 from reference_server.tokens import Tokens
 from reference_server.totp_clocks import TotpClocks
 
@@ -37,9 +39,9 @@ def create_app(
     ``engine`` defaults to one made from ``config.database_url`` (schema created);
     ``mail_sender`` to SMTP when ``config.smtp`` is set, else a log line per message;
     ``clock`` (POSIX seconds) drives TOTP steps, token ages and re-authentication, so tests
-    can move time. With ``config.test_mode`` the ``/_test/`` hooks are served and every page
-    carries the test-mode banner. Raises ``db.DatabaseError`` or
-    ``ratelimits.RateLimitConfigError`` for unusable settings.
+    can move time. With ``config.test_mode`` the ``/_test/`` hooks are served, the clock is a
+    ``ShiftedClock`` they can move, and every page carries the test-mode banner. Raises
+    ``db.DatabaseError`` or ``ratelimits.RateLimitConfigError`` for unusable settings.
     """
     app = Flask(__name__)
     app.config.update(
@@ -47,6 +49,8 @@ def create_app(
         MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
         MAX_FORM_MEMORY_SIZE=MAX_CONTENT_LENGTH,
     )
+    if config.test_mode:
+        clock = ShiftedClock(clock)
     if engine is None:
         engine = make_engine(config.database_url)
     if mail_sender is None:
@@ -61,7 +65,9 @@ def create_app(
             "reference_server.passwords": Passwords(
                 config.argon2_time_cost, config.argon2_memory_cost, config.argon2_parallelism
             ),
-            "reference_server.tokens": Tokens(config.secret_key, clock),
+            "reference_server.tokens": Tokens(
+                config.secret_key, clock, performed_by(config, "token-signature")
+            ),
             "reference_server.ratelimits": RateLimits(config),
         }
     )
@@ -69,7 +75,10 @@ def create_app(
         app.extensions["reference_server.totp_clocks"] = TotpClocks()
     app.session_interface = DatabaseSessionInterface()
     app.jinja_env.globals.update(
-        csrf_token=csrf.csrf_token, current_user=current_user, test_mode=config.test_mode
+        csrf_token=csrf.csrf_token,
+        current_user=current_user,
+        test_mode=config.test_mode,
+        disabled_checks=config.disabled_checks,
     )
 
     app.before_request(csrf.check_csrf)
@@ -79,8 +88,9 @@ def create_app(
         # Release the database before the session is saved, so that no transaction of the
         # view keeps SQLite locked while the session row is written.
         close_db()
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+        if performs("frame-options"):
+            response.headers["X-Frame-Options"] = "DENY"
+            response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
 

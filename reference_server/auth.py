@@ -18,7 +18,9 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from reference_server import mail
+from reference_server.checks import performs
 from reference_server.config import ServerConfig
+from reference_server.csrf import SESSION_KEY as CSRF_SESSION_KEY
 from reference_server.csrf import new_csrf_token
 from reference_server.db import db
 from reference_server.models import Event, User
@@ -133,9 +135,14 @@ def fresh_session() -> None:
     token from before it is worth nothing after it (session fixation).
     """
     flashes = session.get("_flashes")
-    session.rotate()
+    csrf_token = session.get(CSRF_SESSION_KEY)
+    if performs("session-rotation"):
+        session.rotate()
     session.clear()
-    new_csrf_token()
+    if performs("csrf-token-renewal") or not csrf_token:
+        new_csrf_token()
+    else:
+        session[CSRF_SESSION_KEY] = csrf_token
     if flashes:
         session["_flashes"] = flashes
 
@@ -143,6 +150,8 @@ def fresh_session() -> None:
 def reauth_needed(max_age: int) -> bool:
     """True when the session's last authentication is older than ``max_age`` seconds."""
     auth_time = session.get("auth_time")
+    if not performs("reauthentication"):
+        return False
     return not isinstance(auth_time, int | float) or now() - auth_time > max_age
 
 

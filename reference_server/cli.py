@@ -20,6 +20,7 @@ from pathlib import Path
 from types import FrameType
 from urllib.parse import urlsplit
 
+from reference_server.checks import CHECKS, UnknownCheck, validate
 from reference_server.config import PROFILES, ServerConfig
 from reference_server.db import DatabaseError, make_engine
 from reference_server.ratelimits import RateLimitConfigError, make_storage, parse_limits
@@ -29,6 +30,19 @@ DEFAULTS = ServerConfig(secret_key="unused")
 TEST_MODE_WARNING = (
     f"{PROG}: TEST MODE: test hooks are enabled; never expose this server to real users"
 )
+
+
+def disabled_check_warning(name: str) -> str:
+    """The line printed at start-up for each check turned off."""
+    return f"{PROG}: TEST MODE: security check {name!r} is DISABLED; this server is insecure"
+
+
+def list_checks() -> str:
+    """One line per check: name, the requirement ids it implements, its summary."""
+    return "\n".join(
+        f"{check.name}\t{','.join(check.requirements)}\t{check.profile}\t{check.summary}"
+        for check in CHECKS
+    )
 
 
 class CliError(Exception):
@@ -109,6 +123,21 @@ def build_parser() -> argparse.ArgumentParser:
         "the test hooks under /_test/ (a per-user TOTP clock, seeding a TOTP secret; loopback "
         "clients only) and show a test-mode banner on every page",
     )
+    serve.add_argument(
+        "--disable-check",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="with --test-mode only: turn off this security check (repeatable), making the "
+        "server deliberately insecure so that a test suite can show it notices; "
+        "--list-checks names them",
+    )
+    serve.add_argument(
+        "--list-checks",
+        action="store_true",
+        help="print the security checks --disable-check can turn off, a line each "
+        "(name, requirement ids, what it does), and exit",
+    )
 
     limits = parser.add_argument_group(
         "rate limits",
@@ -170,6 +199,11 @@ def build_parser() -> argparse.ArgumentParser:
             "--email-verify-max-age",
             "email_verify_max_age",
             "how long an email verification link works",
+        ),
+        (
+            "--remember-device-max-age",
+            "remember_device_max_age",
+            "how long a remember-device cookie lets a login skip the second factor",
         ),
     ):
         ages.add_argument(
@@ -256,6 +290,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         "two_factor_max_age",
         "password_reset_max_age",
         "email_verify_max_age",
+        "remember_device_max_age",
     )
     try:
         for field in limit_fields:
@@ -267,6 +302,12 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         if getattr(args, field) <= 0:
             option = "--" + field.replace("_", "-")
             raise CliError(f"{option} must be a positive number of seconds")
+    if args.disable_check and not args.test_mode:
+        raise CliError("--disable-check makes the server insecure: it needs --test-mode too")
+    try:
+        disabled_checks = validate(args.disable_check)
+    except UnknownCheck as exc:
+        raise CliError(f"--disable-check: {exc}") from exc
     extra: dict = {"rp_id": parse_rp_id(args.rp_id), "origin": parse_origin(args.origin)}
     secret = read_secret(args.secret_key_file)
     if secret is not None:
@@ -278,6 +319,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         smtp=parse_smtp(args.smtp),
         profile=args.profile,
         test_mode=args.test_mode,
+        disabled_checks=disabled_checks,
         ratelimit_storage=args.ratelimit_storage,
         **{f: getattr(args, f) for f in limit_fields + age_fields},
         **extra,
@@ -325,6 +367,8 @@ def serve(config: ServerConfig) -> None:
     port = sock.getsockname()[1]
     if config.test_mode:
         print(TEST_MODE_WARNING, file=sys.stderr, flush=True)
+    for name in sorted(config.disabled_checks):
+        print(disabled_check_warning(name), file=sys.stderr, flush=True)
     print(f"{PROG} listening on http://{config.host}:{port}", flush=True)
     try:
         server.run()
@@ -335,6 +379,9 @@ def serve(config: ServerConfig) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
+    if args.list_checks:
+        print(list_checks())
+        return 0
     logging.basicConfig(
         level=logging.INFO,
         stream=sys.stderr,

@@ -43,6 +43,9 @@ class ServerConfig:
     # clock, seeding a TOTP secret) and a banner on every page. Never for real users: anyone
     # on the server's own host could replace a user's TOTP secret.
     test_mode: bool = False
+    # Security checks turned off (``--disable-check``, test mode only): the names of
+    # ``checks.CHECKS`` whose code is skipped, to show the harness notices each one missing.
+    disabled_checks: frozenset[str] = frozenset()
 
     login_user_limit: str = "10 per 5 minutes"
     login_ip_limit: str = "10 per 5 minutes"

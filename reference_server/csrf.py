@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 
 from flask import abort, current_app, request, session
 
+from reference_server.checks import performs
+
 SESSION_KEY = "csrf_token"
 FIELD_NAME = "csrf_token"
 
@@ -43,7 +45,7 @@ def exempt(view: View) -> View:
 def check_csrf() -> None:
     """Abort with 400 "Bad CSRF Token" unless a POST carries the session's token (or goes to
     a view marked with :func:`exempt`)."""
-    if request.method != "POST":
+    if request.method != "POST" or not performs("csrf"):
         return
     # No view matched (404, 405): there is nothing to protect, and the routing error answers,
     # so an unknown path looks the same whatever the method (test mode's hooks when it is off).

@@ -27,6 +27,7 @@ WINDOW = (0, -1, 1)
 OUT_OF_SYNC_STEPS = 10
 MAX_INPUT = 64
 _SIX_DIGITS = re.compile(r"[0-9]{6}", re.ASCII)
+_SIX_UNICODE_DIGITS = re.compile(r"\d{6}")
 _WHITESPACE = re.compile(r"\s+")
 
 FORMAT_ERROR = "TOTP code must be 6 digits."
@@ -58,12 +59,16 @@ def qr_svg(uri: str) -> bytes:
     return out.getvalue()
 
 
-def canonical_code(value: str) -> str:
-    """The code without whitespace; raise TotpFormatError unless it is six ASCII digits."""
+def canonical_code(value: str, *, ascii_only: bool = True) -> str:
+    """The code without whitespace; raise TotpFormatError unless it is six ASCII digits.
+
+    ``ascii_only=False`` (the ``totp-code-format`` check turned off) lets any Unicode digits
+    through, as a server using ``str.isdigit`` would.
+    """
     if len(value) > MAX_INPUT:
         raise TotpFormatError(FORMAT_ERROR)
     code = _WHITESPACE.sub("", value)
-    if not _SIX_DIGITS.fullmatch(code):
+    if not (_SIX_DIGITS if ascii_only else _SIX_UNICODE_DIGITS).fullmatch(code):
         raise TotpFormatError(FORMAT_ERROR)
     return code
 

@@ -16,6 +16,7 @@ from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import delete
 from werkzeug.datastructures import CallbackDict
 
+from reference_server.checks import performs
 from reference_server.models import WebSession
 
 COOKIE_NAME = "session_id"
@@ -67,7 +68,7 @@ class DatabaseSessionInterface(SessionInterface):
         secure = request.is_secure
         factory = app.extensions["reference_server.sessionmaker"]
         if session.destroy_requested or (not session and session.modified):
-            if session.sid:
+            if session.sid and performs("logout-ends-session"):
                 with factory() as dbs, dbs.begin():
                     dbs.execute(delete(WebSession).where(WebSession.id == session.sid))
             response.delete_cookie(
@@ -97,6 +98,6 @@ class DatabaseSessionInterface(SessionInterface):
             max_age=config.session_max_age,
             path="/",
             secure=secure,
-            httponly=True,
+            httponly=performs("session-cookie-httponly"),
             samesite="Lax",
         )

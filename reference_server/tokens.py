@@ -31,12 +31,19 @@ class TokenInvalid(Exception):
 class Tokens:
     """Creates and checks the tokens of every purpose with one secret key and one clock."""
 
-    def __init__(self, secret_key: str, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, secret_key: str, clock: Callable[[], float], check_signatures: bool = True
+    ) -> None:
+        """``check_signatures=False`` (the ``token-signature`` check turned off) takes forged
+        tokens for genuine ones; ages are still checked."""
         self.clock = clock
 
         class ClockSigner(TimestampSigner):
             def get_timestamp(self) -> int:
                 return int(clock())
+
+            def verify_signature(self, value: bytes, sig: bytes) -> bool:
+                return super().verify_signature(value, sig) or not check_signatures
 
         self._serializers = {
             purpose: URLSafeTimedSerializer(secret_key, salt=salt, signer=ClockSigner)
@@ -47,8 +54,9 @@ class Tokens:
         """A token for ``purpose`` holding ``payload`` plus its precise issue time."""
         return self._serializers[purpose].dumps({**payload, "issued": self.clock()})
 
-    def loads(self, purpose: str, token: str, max_age: int) -> dict[str, Any]:
-        """The payload of a genuine token of ``purpose`` younger than ``max_age`` seconds.
+    def loads(self, purpose: str, token: str, max_age: int | None) -> dict[str, Any]:
+        """The payload of a genuine token of ``purpose`` younger than ``max_age`` seconds
+        (of any age when None).
 
         Raises :class:`TokenExpired` or :class:`TokenInvalid`.
         """

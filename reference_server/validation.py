@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from reference_server.checks import performs
+
 USERNAME_MAX = 50
 EMAIL_MAX = 254
 NAME_MAX = 100
@@ -31,6 +33,8 @@ def valid_email(value: str) -> bool:
 
 def safe_next(value: str | None) -> str | None:
     """``value`` when it is a path on this site (one leading ``/``, not ``//``), else None."""
+    if not performs("redirect-target"):
+        return value or None
     if not value or not value.startswith("/") or value.startswith("//"):
         return None
     # Browsers read "/\evil" as "//evil", and control characters can split headers.

@@ -1,10 +1,17 @@
 """Scenarios run against the session's target; pytest-playwright's pages open on it."""
 
+import time
+from collections.abc import Callable, Iterator
+
 import pytest
 
 from harness.accounts import TestAccount
 from harness.client import IndexClient
 from harness.targets import Target
+from harness.test_hooks import TestHooks
+
+LONGEST_WAIT = 60
+"""Seconds a scenario may sleep for time to pass on a target whose clock cannot be moved."""
 
 
 @pytest.fixture(scope="session")
@@ -23,3 +30,47 @@ def ready_for_two_factor(make_account, client: IndexClient) -> TestAccount:
     account = make_account(two_factor_ready=True)
     client.login(account.username, account.password)
     return account
+
+
+@pytest.fixture
+def test_hooks(target: Target) -> TestHooks:
+    """The target's test hooks, or a skip on a target without them (any remote one)."""
+    if target.test_hooks is None:
+        pytest.skip("needs the bundled server's test hooks (--test-mode); this target has none")
+    return target.test_hooks
+
+
+@pytest.fixture
+def server_clock(test_hooks: TestHooks) -> Iterator[Callable[[int], None]]:
+    """Moves the server's clock ahead: ``server_clock(seconds)``; real time after the test.
+
+    The whole server's time moves, so only accounts made for the test should be used while
+    it is ahead.
+    """
+    yield test_hooks.set_clock_offset
+    test_hooks.set_clock_offset(0)
+
+
+@pytest.fixture
+def let_time_pass(target: Target) -> Iterator[Callable[[int], None]]:
+    """Lets ``seconds`` pass for the target: ``let_time_pass(seconds)``.
+
+    The bundled server's clock jumps ahead (real time again after the test); on a target
+    without test hooks the scenario sleeps, and skips when that would take over a minute.
+    """
+    hooks = target.test_hooks
+    ahead = 0
+
+    def let_pass(seconds: int) -> None:
+        nonlocal ahead
+        if hooks is None:
+            if seconds > LONGEST_WAIT:
+                pytest.skip(f"waiting {seconds} s for this target's clock is too long")
+            time.sleep(seconds)
+            return
+        ahead += seconds
+        hooks.set_clock_offset(ahead)
+
+    yield let_pass
+    if hooks is not None and ahead:
+        hooks.set_clock_offset(0)

@@ -38,6 +38,7 @@ from reference_server.auth import (
     record_event,
     tokens,
 )
+from reference_server.checks import performs
 from reference_server.db import db
 from reference_server.models import Email, User
 from reference_server.passwords import password_errors
@@ -74,7 +75,7 @@ def register() -> Response | str | tuple[str, int]:
         return redirect("/", 303)
     if request.method == "GET":
         return render_template("register.html", values={}, errors={})
-    if request.form.get("confirm_form"):
+    if request.form.get("confirm_form") and performs("registration-honeypot"):
         abort(400, description="Bad request")
     values = {k: request.form.get(k, "") for k in ("full_name", "email", "username")}
     values = {k: v.strip() for k, v in values.items()}
@@ -162,7 +163,7 @@ def verify_email() -> Response:
         if payload.get("action") == "email-verify" and isinstance(payload.get("email_id"), int)
         else None
     )
-    if address is None or address.user_id != user.id:
+    if address is None or (address.user_id != user.id and performs("email-verification-owner")):
         flash("Invalid token: not an email address of this account", "error")
         return redirect(url_for("manage.account"), 303)
     if not address.verified:
@@ -204,7 +205,7 @@ def login() -> Response | str | tuple[str, int]:
             return locked_out("login.html", wait, next=next_url, username=username, errors={})
         user = find_user(username)
         ok = passwords().verify(user.password if user else None, password)
-        if not ok:
+        if not ok and performs("login-rate-limit"):
             ratelimits().hit(*checks)
     if not ok:
         if user is not None:
@@ -229,6 +230,9 @@ def start_two_factor(user: User, redirect_to: str) -> Response:
     The session gets a new id and CSRF token and holds no user: the pending login is only
     in the signed token, which is void once the user completes any login.
     """
+    if not performs("second-factor-at-login"):
+        complete_login(user)
+        return redirect(safe_next(redirect_to) or "/", 303)
     fresh_session()
     token = tokens().dumps("two-factor", {"user_id": user.id, "redirect_to": redirect_to})
     return redirect(f"{url_for('two_factor.two_factor')}?{token}", 303)
@@ -243,6 +247,8 @@ def remembered_device(user: User) -> bool:
         payload = tokens().loads("remember-device", cookie, config().remember_device_max_age)
     except (TokenExpired, TokenInvalid):
         return False
+    if not performs("remember-device-owner"):
+        return True
     return payload.get("user_id") == user.id and payload.get("password_date") == user.password_date
 
 
@@ -300,7 +306,9 @@ def request_password_reset() -> Response | str:
     if user is not None:
         limiter = ratelimits().password_reset
         with ratelimits().guarded():
-            allowed = limiter.exceeded(str(user.id)) is None
+            allowed = limiter.exceeded(str(user.id)) is None or not performs(
+                "password-reset-rate-limit"
+            )
             if allowed:
                 limiter.hit(str(user.id))
         if allowed:
@@ -322,6 +330,12 @@ def request_password_reset() -> Response | str:
             )
             record_event(user, "account:password:reset:request")
             db().commit()
+    if user is None and not performs("reset-same-answer"):
+        return render_template(
+            "request_password_reset.html",
+            value=value,
+            errors={"username_or_email": ["No user found with that username or email"]},
+        )
     return render_template(
         "password_reset_sent.html",
         message=RESET_SENT.format(hours(config().password_reset_max_age)),
@@ -343,7 +357,8 @@ def reset_token_user() -> User | str:
     if not token:
         return "Invalid token: no token supplied"
     try:
-        payload = tokens().loads("password", token, config().password_reset_max_age)
+        max_age = config().password_reset_max_age if performs("reset-link-expiry") else None
+        payload = tokens().loads("password", token, max_age)
     except TokenExpired:
         return "Expired token: request a new password reset link"
     except TokenInvalid:
@@ -355,9 +370,9 @@ def reset_token_user() -> User | str:
     if user is None:
         return "Invalid token: user not found"
     # As Warehouse: the token names the state it was issued in; any change voids it.
-    if payload.get("last_login") != user.last_login:
+    if payload.get("last_login") != user.last_login and performs("reset-link-last-login"):
         return "Invalid token: user has logged in since this token was requested"
-    if payload.get("password_date") != user.password_date:
+    if payload.get("password_date") != user.password_date and performs("reset-link-password-date"):
         return "Invalid token: password has already been changed since this token was requested"
     return user
 
@@ -412,7 +427,11 @@ def parse_json_object(text: str) -> dict[str, str]:
 @bp.route("/account/reauthenticate/", methods=["POST"])
 def reauthenticate() -> Response | str | tuple[str, int]:
     """Check the session user's password again, then 303 to the page that asked."""
-    user = current_user()
+    user = (
+        current_user()
+        if performs("reauthentication-user")
+        else find_user(request.form.get("username", ""))
+    )
     if user is None:
         return login_redirect()
     next_route = request.form.get("next_route", "")

@@ -24,6 +24,7 @@ from reference_server import csrf, otp
 from reference_server.auth import client_ip, find_user
 from reference_server.db import db
 from reference_server.models import User
+from reference_server.shifted_clock import ShiftedClock
 from reference_server.totp_clocks import TotpClocks
 
 bp = Blueprint("test_hooks", __name__, url_prefix="/_test")
@@ -33,6 +34,9 @@ log = logging.getLogger(__name__)
 # fall before the epoch (pyotp refuses that), its latest must fit the 32-bit step column.
 MIN_TIME = otp.INTERVAL
 MAX_TIME = (2**31 - 2) * otp.INTERVAL
+# Far enough for every age the server checks (the longest, a session, is 12 hours; emailed
+# verification links, 72 hours).
+MAX_CLOCK_OFFSET = 400 * 24 * 60 * 60
 _BASE32 = re.compile(r"[A-Z2-7]+=*", re.ASCII)
 SECRET_FORMAT = (
     f"secret must be the upper-case base32 form of {otp.SECRET_BYTES} bytes, as the server's"
@@ -139,6 +143,25 @@ def totp_clock() -> Response:
         "back on real time" if time is None else f"fixed at {time}",
     )
     return jsonify({"username": user.username, "time": time})
+
+
+def clock_offset(value: Any) -> int:
+    """The posted clock offset: whole seconds from 0 to :data:`MAX_CLOCK_OFFSET`."""
+    if type(value) is not int or not 0 <= value <= MAX_CLOCK_OFFSET:
+        raise HookRefusal(400, f"offset must be whole seconds from 0 to {MAX_CLOCK_OFFSET}")
+    return value
+
+
+@hook("/clock")
+def clock() -> Response:
+    """``{"offset"}``: run the whole server's clock ``offset`` seconds ahead of real time (0:
+    real time again). Every age moves with it, and TOTP codes too: a code accepted ahead of
+    time leaves that user's replay guard ahead when the clock comes back."""
+    offset = posted(offset=clock_offset)["offset"]
+    shifted: ShiftedClock = current_app.extensions["reference_server.clock"]
+    shifted.offset = offset
+    log.info("test hook: clock %s", f"{offset} s ahead" if offset else "back on real time")
+    return jsonify({"offset": offset})
 
 
 @hook("/totp-secret")

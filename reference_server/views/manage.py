@@ -30,6 +30,7 @@ from reference_server.auth import (
     require_reauth,
     totp_now,
 )
+from reference_server.checks import performs
 from reference_server.db import db
 from reference_server.models import RecoveryCode, User
 from reference_server.views import locked_out
@@ -58,7 +59,7 @@ def user() -> User:
 def email_verified(account: User) -> bool:
     """True when the primary address is verified (needed for any 2FA change)."""
     primary = account.primary_email
-    return primary is not None and primary.verified
+    return primary is not None and (primary.verified or not performs("verified-email-for-2fa"))
 
 
 def to_two_factor_page(message: str | None = None) -> Response:
@@ -97,7 +98,7 @@ def provisioning_precondition(account: User) -> Response | None:
     """Where to send a user who may not provision TOTP now, or None."""
     if not email_verified(account):
         return to_two_factor_page(VERIFY_EMAIL_FIRST)
-    if account.has_totp:
+    if account.has_totp and performs("totp-provisioning-once"):
         return to_two_factor_page()
     return second_factor_prerequisites(account)
 
@@ -109,7 +110,7 @@ def second_factor_prerequisites(account: User) -> Response | None:
     """
     if not email_verified(account):
         return to_two_factor_page(VERIFY_EMAIL_FIRST)
-    if config().profile == "current":
+    if config().profile == "current" and performs("recovery-codes-first"):
         if not account.has_recovery_codes:
             return redirect(url_for("manage.recovery_codes_generate"), 303)
         if not account.has_burned_recovery_codes:
@@ -152,12 +153,14 @@ def totp_provision() -> Response:
         return redirect(url_for("manage.totp_provision"), 303)
     secret = otp.b32decode(pending)
     try:
-        code = otp.canonical_code(request.form.get("totp_value", ""))
+        code = otp.canonical_code(
+            request.form.get("totp_value", ""), ascii_only=performs("totp-code-format")
+        )
     except otp.TotpFormatError as exc:
         return provisioning_page(secret, [str(exc)])
     moment = totp_now(account)
     step = otp.matching_step(secret, code, moment)
-    if step is None:
+    if step is None and performs("totp-provisioning-code"):
         if otp.out_of_sync(secret, code, moment):
             return provisioning_page(
                 secret, ["Invalid TOTP code. Your device time may be out of sync."]
@@ -192,7 +195,9 @@ def remove_totp(account: User) -> Response:
             return locked_out(
                 "manage_two_factor.html", wait, user=account, email_verified=email_verified(account)
             )
-        ok = passwords().verify(account.password, request.form.get("confirm_password", ""))
+        ok = not performs("totp-removal-password") or passwords().verify(
+            account.password, request.form.get("confirm_password", "")
+        )
         if not ok:
             ratelimits().hit(*checks)
     if not ok:
@@ -200,7 +205,7 @@ def remove_totp(account: User) -> Response:
         db().commit()
         return to_two_factor_page("Invalid credentials. Try again")
     others = [m for m in account.two_factor_methods if m != "totp"]
-    if config().profile == "current" and not others:
+    if config().profile == "current" and not others and performs("last-2fa-method"):
         return to_two_factor_page("Cannot remove last 2FA method")
     account.totp_secret = None
     account.last_totp_step = None
@@ -244,7 +249,8 @@ def show_new_codes(account: User, event: str) -> Response:
     """Replace the user's codes with a new set, mail a notice and show them once."""
     codes = recovery_codes.generate()
     moment = now()
-    db().execute(delete(RecoveryCode).where(RecoveryCode.user_id == account.id))
+    if performs("recovery-codes-regeneration"):
+        db().execute(delete(RecoveryCode).where(RecoveryCode.user_id == account.id))
     db().add_all(
         RecoveryCode(user_id=account.id, code=recovery_codes.hash_code(c), generated=moment)
         for c in codes
@@ -265,7 +271,7 @@ def recovery_codes_generate() -> Response:
     refused = recovery_codes_precondition(account)
     if refused is not None:
         return refused
-    if account.has_recovery_codes:
+    if account.has_recovery_codes and performs("recovery-codes-shown-once"):
         return no_store(make_response(render_template("recovery_codes.html", codes=[], exist=True)))
     return show_new_codes(account, "account:recovery_codes:generated")
 

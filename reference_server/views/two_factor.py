@@ -7,7 +7,7 @@ one per-user and one per-IP limiter; once either is exceeded even a right code g
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from sqlalchemy import or_, update
+from sqlalchemy import or_, true, update
 from werkzeug.wrappers import Response
 
 from reference_server import otp, recovery_codes
@@ -23,6 +23,7 @@ from reference_server.auth import (
     tokens,
     totp_now,
 )
+from reference_server.checks import performs
 from reference_server.db import db
 from reference_server.models import RecoveryCode, User
 from reference_server.tokens import TokenExpired, TokenInvalid
@@ -45,14 +46,19 @@ def pending_login() -> tuple[User, dict] | None:
     """
     token = request.query_string.decode("ascii", "replace")
     try:
-        payload = tokens().loads("two-factor", token, config().two_factor_max_age)
+        max_age = config().two_factor_max_age if performs("two-factor-link-expiry") else None
+        payload = tokens().loads("two-factor", token, max_age)
     except (TokenExpired, TokenInvalid):
         return None
     user_id = payload.get("user_id")
     user = db().get(User, user_id) if isinstance(user_id, int) else None
     if user is None or not user.has_two_factor:
         return None
-    if user.last_login is not None and user.last_login > payload["issued"]:
+    if (
+        performs("two-factor-link-single-use")
+        and user.last_login is not None
+        and user.last_login > payload["issued"]
+    ):
         return None
     return user, payload
 
@@ -84,7 +90,9 @@ def two_factor() -> Response | str:
     if request.form.get("method", "totp") != "totp" or not user.has_totp:
         return render_template("two_factor.html", **{**context, "errors": {"totp": [INVALID_TOTP]}})
     try:
-        code = otp.canonical_code(request.form.get("totp_value", ""))
+        code = otp.canonical_code(
+            request.form.get("totp_value", ""), ascii_only=performs("totp-code-format")
+        )
     except otp.TotpFormatError as exc:
         return render_template("two_factor.html", **{**context, "errors": {"totp": [str(exc)]}})
     checks = second_factor_checks(user)
@@ -93,7 +101,8 @@ def two_factor() -> Response | str:
         if wait is not None:
             return locked_out("two_factor.html", wait, **context)
         assert user.totp_secret is not None
-        step = otp.matching_step(user.totp_secret, code, totp_now(user))
+        window = otp.WINDOW if performs("totp-window") else (*otp.WINDOW, -2, 2)
+        step = otp.matching_step(user.totp_secret, code, totp_now(user), window)
         # The step must grow: one atomic conditional update, so that of two requests with
         # one code (or a code of an earlier step in the window) only one passes.
         accepted = (
@@ -102,14 +111,18 @@ def two_factor() -> Response | str:
             .execute(
                 update(User)
                 .where(User.id == user.id)
-                .where(or_(User.last_totp_step.is_(None), User.last_totp_step < step))
+                .where(
+                    or_(User.last_totp_step.is_(None), User.last_totp_step < step)
+                    if performs("totp-replay")
+                    else true()
+                )
                 .values(last_totp_step=step)
             )
             .rowcount
             == 1
         )
         db().commit()
-        if not accepted:
+        if not accepted and performs("totp-rate-limit"):
             ratelimits().hit(*checks)
     if not accepted:
         record_event(user, "account:login:failure", {"reason": "invalid_totp"})
@@ -130,13 +143,16 @@ def check_recovery_code(user: User, code: str) -> str | None:
     by concurrent requests.
     """
     fresh, used = None, False
-    for stored in list(user.recovery_codes):
+    owners_codes = performs("recovery-code-owner")
+    for stored in list(user.recovery_codes) if owners_codes else db().query(RecoveryCode).all():
         if recovery_codes.matches(stored.code, code):
             if stored.burned is None:
                 fresh = stored
             else:
                 used = True
     if fresh is None:
+        if used and not performs("recovery-code-single-use"):
+            return None
         return recovery_codes.USED if used else recovery_codes.INVALID
     consumed = (
         db()
@@ -169,7 +185,7 @@ def recovery_code_attempt(user: User, template: str, context: dict) -> Response 
         if wait is not None:
             return locked_out(template, wait, **context)
         error = check_recovery_code(user, code)
-        if error is not None:
+        if error is not None and performs("recovery-code-rate-limit"):
             ratelimits().hit(*checks)
     if error is not None:
         record_event(user, "account:recovery_codes:failure", {"reason": error})

@@ -30,6 +30,7 @@ from reference_server.auth import (
     record_event,
     require_reauth,
 )
+from reference_server.checks import performs
 from reference_server.db import db
 from reference_server.models import User, WebAuthn, WebAuthnUserHandle
 from reference_server.ratelimits import locked_out_message
@@ -91,7 +92,11 @@ def provisioning_refusal(account: User) -> str | None:
         return REAUTH_FIRST
     if not email_verified(account):
         return VERIFY_EMAIL_FIRST
-    if config().profile == "current" and not account.has_burned_recovery_codes:
+    if (
+        config().profile == "current"
+        and performs("recovery-codes-first")
+        and not account.has_burned_recovery_codes
+    ):
         return RECOVERY_CODES_FIRST
     return None
 
@@ -212,7 +217,11 @@ def provision_delete() -> Response:
     if request.form.get("confirm_device_name", "") != label:
         return to_two_factor_page("Device name does not match: the security device was kept")
     other_keys = len(account.webauthn) > 1
-    if config().profile == "current" and not (other_keys or account.has_totp):
+    if (
+        config().profile == "current"
+        and performs("last-2fa-method")
+        and not (other_keys or account.has_totp)
+    ):
         return to_two_factor_page("Cannot remove last 2FA method")
     db().delete(key)
     record_event(
@@ -270,13 +279,18 @@ def assertion_error(account: User, state: object) -> str | None:
     except webauthn.InvalidCredential as exc:
         return str(exc)
     handle = db().get(WebAuthnUserHandle, account.id)
-    if assertion.user_handle is not None and (
-        handle is None or handle.handle != assertion.user_handle
+    if (
+        performs("webauthn-user-handle")
+        and assertion.user_handle is not None
+        and (handle is None or handle.handle != assertion.user_handle)
     ):
         return "user handle of another user"
-    if not webauthn.counter_accepted(key.sign_count, count):
+    if not performs("webauthn-counter"):
+        condition = WebAuthn.id == key.id
+    elif not webauthn.counter_accepted(key.sign_count, count):
         return "signature counter did not increase"
-    condition = WebAuthn.sign_count == 0 if count == 0 else WebAuthn.sign_count < count
+    else:
+        condition = WebAuthn.sign_count == 0 if count == 0 else WebAuthn.sign_count < count
     stored = db().execute(
         update(WebAuthn).where(WebAuthn.id == key.id, condition).values(sign_count=count)
     )
@@ -287,7 +301,11 @@ def assertion_error(account: User, state: object) -> str | None:
 @bp.route("/account/webauthn-authenticate/validate", methods=["POST"])
 def authenticate_validate() -> Response:
     """Log the pending user in with a key; failures count like wrong TOTP codes."""
-    state = session.pop(AUTH_STATE, None)
+    state = (
+        session.pop(AUTH_STATE, None)
+        if performs("webauthn-challenge-single-use")
+        else session.get(AUTH_STATE)
+    )
     pending = pending_login()
     if pending is None or not pending[0].has_webauthn:
         return fail([INVALID_LOGIN])

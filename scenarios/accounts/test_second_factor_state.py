@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from harness.accounts import TestAccount
-from harness.client import WEBAUTHN_PROVISION, HtmlPage, IndexClient
+from harness.client import TOTP_FORM, WEBAUTHN_PROVISION, HtmlPage, IndexClient
 from harness.crawl import Route, crawl
 from virtual_authenticators.kinds import software_key
 
@@ -125,7 +125,7 @@ class TestPasswordStepAlone:
         assert any(route.method == "POST" for route in reachable), reachable
         partial = make_client()
         two_factor_url = partial.password_step(account.username, account.password)
-        token = partial.csrf_token(two_factor_url, "form:has(#totp_value)")
+        token = partial.csrf_token(two_factor_url, TOTP_FORM)
         assert misanswered(reachable, sender(partial, token), turned_away) == []
 
     @pytest.mark.requirement("TWOFA-PARTIAL-02")

@@ -2,24 +2,16 @@
 
 import secrets
 import time
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 
-from harness.accounts import TestAccount
+from harness.accounts import TestAccount, password_reset_link
 from harness.client import IndexClient
-from harness.mail import Mailbox, link_in
-from harness.targets import Profile, RateLimits
+from harness.mail import RESET_PASSWORD_PATH, Mailbox, token_in, verification_link
+from harness.targets import Profile
 
 pytestmark = pytest.mark.protocol
-
-RESET_PATH = "/account/reset-password/"
-
-
-def reset_link(client: IndexClient, mailbox: Mailbox, account: TestAccount) -> str:
-    before = mailbox.count(account.email, "Password reset")
-    client.request_password_reset(account.username)
-    return link_in(mailbox.wait_for(account.email, "Password reset", after=before), RESET_PATH)
 
 
 def signed_token(purpose: str, account: TestAccount, client: IndexClient, mailbox: Mailbox) -> str:
@@ -28,11 +20,8 @@ def signed_token(purpose: str, account: TestAccount, client: IndexClient, mailbo
     if purpose == "two-factor":
         return urlsplit(client.password_step(account.username, account.password)).query
     if purpose == "email-verification":
-        mail = mailbox.wait_for(account.email, "Verify your email")
-        link = link_in(mail, "/account/verify-email/")
-    else:
-        link = reset_link(client, mailbox, account)
-    return parse_qs(urlsplit(link).query)["token"][0]
+        return token_in(verification_link(mailbox, account.email))
+    return token_in(password_reset_link(client, mailbox, account))
 
 
 def refused(page) -> bool:
@@ -44,7 +33,7 @@ class TestResetLink:
     def test_link_sets_a_new_password(self, make_account, client, make_client, mailbox) -> None:
         account = make_account()
         new_password = secrets.token_urlsafe(16)
-        page = client.reset_password(reset_link(client, mailbox, account), new_password)
+        page = client.reset_password(password_reset_link(client, mailbox, account), new_password)
         assert (page.status, page.location) == (303, "/account/login/")
         assert make_client().login(account.username, new_password).status == 303
         assert make_client().login(account.username, account.password).status == 200
@@ -53,20 +42,17 @@ class TestResetLink:
     @pytest.mark.requirement("RESET-02")
     def test_used_link_is_refused(self, make_account, client, mailbox) -> None:
         account = make_account()
-        link = reset_link(client, mailbox, account)
+        link = password_reset_link(client, mailbox, account)
         assert client.reset_password(link, secrets.token_urlsafe(16)).status == 303
         assert refused(client.reset_password(link, secrets.token_urlsafe(16)))
 
     @pytest.mark.requirement("RESET-03")
     def test_expired_link_is_refused(
-        self, make_account, client, mailbox, target_profile: Profile
+        self, make_account, client, mailbox, target_profile: Profile, let_time_pass
     ) -> None:
-        age = target_profile.ages.password_reset
-        if age > 60:
-            pytest.skip(f"reset links of this target live {age} s, too long to wait")
         account = make_account()
-        link = reset_link(client, mailbox, account)
-        time.sleep(age + 1)
+        link = password_reset_link(client, mailbox, account)
+        let_time_pass(target_profile.ages.password_reset + 1)
         assert refused(client.reset_password(link, secrets.token_urlsafe(16)))
         assert client.login(account.username, account.password).status == 303
 
@@ -75,7 +61,7 @@ class TestResetLink:
         self, make_account, make_client, mailbox
     ) -> None:
         account, client = make_account(), make_client()
-        link = reset_link(client, mailbox, account)
+        link = password_reset_link(client, mailbox, account)
         make_client().login(account.username, account.password)
         assert refused(client.reset_password(link, secrets.token_urlsafe(16)))
 
@@ -84,15 +70,15 @@ class TestResetLink:
         self, make_account, make_client, mailbox
     ) -> None:
         account, client = make_account(), make_client()
-        first = reset_link(client, mailbox, account)
-        second = reset_link(client, mailbox, account)
+        first = password_reset_link(client, mailbox, account)
+        second = password_reset_link(client, mailbox, account)
         assert client.reset_password(second, secrets.token_urlsafe(16)).status == 303
         assert refused(make_client().reset_password(first, secrets.token_urlsafe(16)))
 
     @pytest.mark.requirement("RESET-05")
     def test_tampered_link_is_refused(self, make_account, client, mailbox) -> None:
         account = make_account()
-        link = reset_link(client, mailbox, account)
+        link = password_reset_link(client, mailbox, account)
         assert refused(client.get(link[:-4] + ("AAAA" if not link.endswith("AAAA") else "BBBB")))
 
     @pytest.mark.requirement("RESET-08")
@@ -103,7 +89,7 @@ class TestResetLink:
         account = make_account(totp=True)
         token = signed_token(purpose, account, make_client(), mailbox)
         new_password = secrets.token_urlsafe(16)
-        page = client.reset_password(f"{RESET_PATH}?token={token}", new_password)
+        page = client.reset_password(f"{RESET_PASSWORD_PATH}?token={token}", new_password)
         assert refused(page) is (purpose != "password-reset")
         valid = new_password if purpose == "password-reset" else account.password
         assert make_client().login(account.username, valid).status == 303
@@ -111,7 +97,9 @@ class TestResetLink:
     @pytest.mark.requirement("RESET-06")
     def test_reset_does_not_log_in(self, make_account, client, mailbox) -> None:
         account = make_account()
-        client.reset_password(reset_link(client, mailbox, account), secrets.token_urlsafe(16))
+        client.reset_password(
+            password_reset_link(client, mailbox, account), secrets.token_urlsafe(16)
+        )
         assert client.get("/manage/account/").status == 303
 
     @pytest.mark.requirement("RESET-07")
@@ -121,7 +109,7 @@ class TestResetLink:
         account = make_account(totp=True)
         client = make_client()
         new_password = secrets.token_urlsafe(16)
-        client.reset_password(reset_link(client, mailbox, account), new_password)
+        client.reset_password(password_reset_link(client, mailbox, account), new_password)
         login = make_client()
         assert login.password_step(account.username, new_password).startswith(
             "/account/two-factor/?"
@@ -151,9 +139,10 @@ class TestResetRequest:
     def test_requests_beyond_the_limit_send_no_mail_and_look_the_same(
         self, make_account, client, mailbox, target_profile: Profile
     ) -> None:
-        allowed = RateLimits.first_count(target_profile.rate_limits.password_reset_per_user)
-        if allowed > 20:
-            pytest.skip(f"the target allows {allowed} reset requests; too many to exhaust")
+        allowed = target_profile.rate_limits.exhaustible("password_reset_per_user", at_most=20)
+        if allowed is None:
+            limit = target_profile.rate_limits.password_reset_per_user
+            pytest.skip(f"the target allows {limit!r} reset requests; too many to exhaust")
         account = make_account()
         answers = [client.request_password_reset(account.username) for _ in range(allowed + 1)]
         mailbox.wait_for(account.email, "Password reset", after=allowed - 1)

@@ -1,7 +1,6 @@
 """Re-authentication before sensitive changes (OWASP ASVS 2.2.3, 3.7.1)."""
 
 import json
-import time
 
 import pytest
 
@@ -14,14 +13,11 @@ GENERATE = "/manage/account/recovery-codes/generate"
 
 
 @pytest.fixture
-def stale_session(make_account, client: IndexClient, target_profile: Profile):
+def stale_session(make_account, client: IndexClient, target_profile: Profile, let_time_pass):
     """A logged-in account whose authentication is older than the recovery codes' limit."""
-    age = target_profile.ages.reauthenticate_recovery_codes
-    if age > 60:
-        pytest.skip(f"the target asks to re-authenticate only after {age} s, too long to wait")
     account = make_account()
     client.login(account.username, account.password)
-    time.sleep(age + 1)
+    let_time_pass(target_profile.ages.reauthenticate_recovery_codes + 1)
     return account, client
 
 
@@ -99,3 +95,50 @@ class TestReauthenticate:
         page = client.get(GENERATE)
         assert not page.has(REAUTH_FORM)
         assert len(page.texts(".recovery-codes ul li code")) == 8
+
+
+TWO_FACTOR_CHANGES = [
+    "/manage/account/two-factor/",
+    "/manage/account/totp-provision",
+    "/manage/account/webauthn-provision",
+]
+"""The pages where 2FA methods are added or removed (recovery codes have their own age)."""
+
+
+class TestTwoFactorChanges:
+    @pytest.fixture
+    def age(self, target_profile: Profile) -> int:
+        return target_profile.ages.reauthenticate
+
+    @pytest.mark.requirement("REAUTH-06")
+    @pytest.mark.parametrize("path", TWO_FACTOR_CHANGES)
+    def test_login_older_than_the_limit_is_asked_for_the_password(
+        self, ready_for_two_factor, client: IndexClient, server_clock, age: int, path: str
+    ) -> None:
+        server_clock(age + 60)
+        assert client.get(path).has(REAUTH_FORM)
+
+    @pytest.mark.requirement("REAUTH-06")
+    @pytest.mark.parametrize("path", TWO_FACTOR_CHANGES)
+    def test_login_younger_than_the_limit_is_not_asked(
+        self, ready_for_two_factor, client: IndexClient, server_clock, age: int, path: str
+    ) -> None:
+        server_clock(age - 60)
+        page = client.get(path)
+        assert page.status == 200
+        assert not page.has(REAUTH_FORM)
+
+    @pytest.mark.requirement("REAUTH-06")
+    @pytest.mark.parametrize(("later", "asked"), [(60, True), (-60, False)], ids=["old", "young"])
+    def test_removing_totp_asks_a_login_older_than_the_limit_for_the_password(
+        self, make_account, client: IndexClient, server_clock, age: int, later: int, asked: bool
+    ) -> None:
+        account = make_account(totp=True)
+        client.log_in_with_totp(account.username, account.password, account.totp.current())
+        page = client.get("/manage/account/two-factor/")
+        server_clock(age + later)
+        answer = client.submit_page(
+            page, "form#remove-totp-form", confirm_password=account.password
+        )
+        assert answer.has(REAUTH_FORM) is asked
+        assert answer.status == (200 if asked else 303)

@@ -170,7 +170,7 @@ class Fuzzed:
     def resolved_query(self, known: Mapping[str, Any]) -> str | None:
         if self.query is None:
             return None
-        return "".join(_text(fill(piece, known, [])) for piece in self.query)
+        return "".join(decoded(fill(piece, known, [])) for piece in self.query)
 
 
 def fill(piece: Piece, known: Mapping[str, Any], earlier: list[tuple[str, str | bytes]]) -> Any:
@@ -183,7 +183,7 @@ def fill(piece: Piece, known: Mapping[str, Any], earlier: list[tuple[str, str | 
             value = known[name]
             return value if isinstance(value, str | bytes) else json.dumps(value)
         case Spoiled(value, keep, tail):
-            text = _text(fill(value, known, earlier))
+            text = decoded(fill(value, known, earlier))
             return (text if keep is None else text[:keep]) + tail
         case SameAs(field):
             return next((value for name, value in earlier if name == field), "")
@@ -225,7 +225,8 @@ def _as_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _text(value: str | bytes) -> str:
+def decoded(value: str | bytes) -> str:
+    """``value`` as text: bytes decoded as UTF-8, what is not UTF-8 replaced."""
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
 
@@ -245,19 +246,17 @@ def send(
 ) -> requests.Response:
     """Send ``fuzzed`` to ``path`` on the requester's HTTP session, following no redirect.
 
-    Straight on the client's ``requests`` session, because :class:`IndexClient` posts a dict:
-    no field twice, no raw body.
+    The query string is put after the whole URL as it is, so that nothing parses it first.
     """
     query = fuzzed.resolved_query(known)
     url = client.url(path) + ("" if query is None else f"?{query}")
-    options: dict[str, Any] = {"allow_redirects": False, "timeout": client.timeout}
     if method == "GET":
-        return client.http.get(url, **options)
+        return client.request("GET", url)
     if fuzzed.body is not None:
         headers = {"Content-Type": RAW_CONTENT_TYPES[encoding]}
-        return client.http.post(url, data=fuzzed.body, headers=headers, **options)
+        return client.request("POST", url, data=fuzzed.body, headers=headers)
     fields = fuzzed.resolved_fields(known)
     if encoding is Encoding.MULTIPART and fields:
         files = [(name, (None, value)) for name, value in fields]
-        return client.http.post(url, files=files, **options)
-    return client.http.post(url, data=fields, **options)
+        return client.request("POST", url, files=files)
+    return client.request("POST", url, data=fields)

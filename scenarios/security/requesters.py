@@ -17,18 +17,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 
-from harness.accounts import TestAccount
+from harness.accounts import AccountFactory, TestAccount, password_reset_link
 from harness.client import WEBAUTHN_PROVISION, IndexClient, warehouse_credential
 from harness.errors import ContractMismatch
-from harness.mail import Mailbox, link_in
+from harness.mail import Mailbox, token_in
+from harness.mail import verification_link as mailed_verification_link
 from harness.redaction import Secret
 from harness.targets import Profile
 from virtual_authenticators.kinds import software_key
-from virtual_authenticators.totp import TotpApp
 
 
 class State(enum.Enum):
@@ -220,30 +220,19 @@ def turn_on_totp(client: IndexClient, account: TestAccount) -> None:
     of the several TOTP accounts a rate-limited endpoint goes through costs no wait.
     """
     log_in(client, account)
-    page, uri = client.provision_totp_secret(account.password)
-    account.totp = TotpApp.from_uri(uri)
-    answer = client.submit_page(page, "form.totp-form__form", totp_value=account.totp.current())
-    if answer.status != 303:
-        raise ContractMismatch(f"TOTP provisioning answered {answer.status}, not 303")
-
-
-def _token_of(link: str) -> str:
-    return Secret(parse_qs(urlsplit(link).query)["token"][0])
+    account.totp = AccountFactory.enable_totp(client, account, fresh_step=False)
 
 
 def reset_link(setup: Setup, seat: Seat) -> None:
     """``reset_token``: the token of a password-reset link mailed to the account."""
-    email = seat.account.email
-    before = setup.mailbox.count(email, "Password reset")
-    seat.client.request_password_reset(seat.account.username)
-    mail = setup.mailbox.wait_for(email, "Password reset", after=before)
-    seat.known["reset_token"] = _token_of(link_in(mail, "/account/reset-password/"))
+    link = password_reset_link(seat.client, setup.mailbox, seat.account)
+    seat.known["reset_token"] = token_in(link)
 
 
 def verification_link(setup: Setup, seat: Seat) -> None:
     """``verify_token``: the token of the link that verifies the (new) account's email."""
-    mail = setup.mailbox.wait_for(seat.account.email, "Verify your email")
-    seat.known["verify_token"] = _token_of(link_in(mail, "/account/verify-email/"))
+    link = mailed_verification_link(setup.mailbox, seat.account.email)
+    seat.known["verify_token"] = token_in(link)
 
 
 def _challenge_never_issued() -> str:

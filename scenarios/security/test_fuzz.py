@@ -31,8 +31,8 @@ from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from harness.client import REAUTH_FORM, WEBAUTHN_AUTHENTICATE, WEBAUTHN_PROVISION
-from scenarios.security.inputs import Encoding, Fuzzed, Piece, send
+from harness.client import REAUTH_FORM, TOTP_FORM, WEBAUTHN_AUTHENTICATE, WEBAUTHN_PROVISION
+from scenarios.security.inputs import Encoding, Fuzzed, Piece, decoded, send
 from scenarios.security.requesters import (
     Holder,
     Requester,
@@ -128,6 +128,20 @@ class Endpoint:
     def __str__(self) -> str:
         return f"{self.method} {self.route} ({self.standing.state.value})"
 
+    @classmethod
+    def query_only(
+        cls,
+        name: str,
+        route: str,
+        standing: Standing,
+        examples: int,
+        queries: SearchStrategy = no_queries,
+    ) -> Endpoint:
+        """A GET endpoint, whose only input is its query string."""
+        return cls(
+            name, "GET", route, {}, standing, examples, queries=queries, encoding=Encoding.QUERY
+        )
+
 
 ENDPOINTS = (
     # Logged out.
@@ -145,15 +159,12 @@ ENDPOINTS = (
         examples=200,
         queries=st.none() | query_with("next", either(next_paths)),
     ),
-    Endpoint(
+    Endpoint.query_only(
         "login-page",
-        "GET",
         "/account/login/",
-        {},
         Standing(State.LOGGED_OUT, Holder.NEW),
         examples=60,
         queries=query_with("next", either(next_paths)),
-        encoding=Encoding.QUERY,
     ),
     Endpoint(
         "register",
@@ -213,11 +224,9 @@ ENDPOINTS = (
         queries=query_with("token", own("reset_token")),
         still_ready=reset_link_works,
     ),
-    Endpoint(
+    Endpoint.query_only(
         "reset-password-page",
-        "GET",
         "/account/reset-password/",
-        {},
         Standing(
             State.LOGGED_OUT,
             Holder.VERIFIED,
@@ -227,7 +236,6 @@ ENDPOINTS = (
         ),
         examples=60,
         queries=query_with("token", own("reset_token")),
-        encoding=Encoding.QUERY,
     ),
     # Pending second factor: after the password step, with /account/two-factor/?<token>.
     Endpoint(
@@ -244,22 +252,19 @@ ENDPOINTS = (
             State.PENDING_SECOND_FACTOR,
             Holder.TOTP,
             page=PENDING,
-            form="form:has(#totp_value)",
+            form=TOTP_FORM,
             expires="two_factor_login",
         ),
         examples=150,
         queries=pending_queries,
         guess="totp_value",
     ),
-    Endpoint(
+    Endpoint.query_only(
         "two-factor-page",
-        "GET",
         "/account/two-factor/",
-        {},
         Standing(State.PENDING_SECOND_FACTOR, Holder.TOTP, expires="two_factor_login"),
         examples=60,
         queries=pending_queries,
-        encoding=Encoding.QUERY,
     ),
     Endpoint(
         "recovery-code",
@@ -280,11 +285,9 @@ ENDPOINTS = (
         examples=120,
         queries=pending_queries,
     ),
-    Endpoint(
+    Endpoint.query_only(
         "recovery-code-page",
-        "GET",
         "/account/recovery-code/",
-        {},
         Standing(
             State.PENDING_SECOND_FACTOR,
             Holder.KEY_AND_RECOVERY_CODES,
@@ -292,17 +295,13 @@ ENDPOINTS = (
         ),
         examples=60,
         queries=pending_queries,
-        encoding=Encoding.QUERY,
     ),
-    Endpoint(
+    Endpoint.query_only(
         "webauthn-authenticate-options",
-        "GET",
         f"{WEBAUTHN_AUTHENTICATE}/options",
-        {},
         Standing(State.PENDING_SECOND_FACTOR, Holder.SECURITY_KEY, expires="two_factor_login"),
         examples=100,
         queries=pending_queries,
-        encoding=Encoding.QUERY,
     ),
     Endpoint(
         "webauthn-authenticate-validate",
@@ -336,15 +335,12 @@ ENDPOINTS = (
         examples=60,
         still_ready=logged_in,
     ),
-    Endpoint(
+    Endpoint.query_only(
         "verify-email",
-        "GET",
         "/account/verify-email/",
-        {},
         Standing(State.LOGGED_IN, Holder.NEW, needs=(verification_link,)),
         examples=100,
         queries=query_with("token", own("verify_token")),
-        encoding=Encoding.QUERY,
     ),
     Endpoint(
         "reauthenticate",
@@ -416,14 +412,11 @@ ENDPOINTS = (
         ),
         examples=60,
     ),
-    Endpoint(
+    Endpoint.query_only(
         "webauthn-provision-options",
-        "GET",
         f"{WEBAUTHN_PROVISION}/options",
-        {},
         Standing(State.REAUTHENTICATED, Holder.READY, page=WEBAUTHN_PROVISION),
         examples=80,
-        encoding=Encoding.QUERY,
     ),
     Endpoint(
         "webauthn-provision-validate",
@@ -484,8 +477,7 @@ def could_be_right(seat: Seat, values: list[str | bytes]) -> bool:
         return False
     codes = {app.code_at_step(app.step() + delta) for delta in range(-2, 3)}
     for value in values:
-        text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-        if unicodedata.normalize("NFKC", "".join(text.split())) in codes:
+        if unicodedata.normalize("NFKC", "".join(decoded(value).split())) in codes:
             return True
     return False
 

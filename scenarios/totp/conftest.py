@@ -4,16 +4,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from harness.targets import Target
 from harness.test_hooks import TestHooks
-
-
-@pytest.fixture
-def test_hooks(target: Target) -> TestHooks:
-    """The target's test hooks, or a skip on a target without them (any remote one)."""
-    if target.test_hooks is None:
-        pytest.skip("needs the bundled server's test hooks (--test-mode); this target has none")
-    return target.test_hooks
 
 
 @pytest.fixture

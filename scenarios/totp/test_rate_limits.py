@@ -7,16 +7,19 @@ from functools import partial
 import pytest
 
 from harness.accounts import TestAccount
-from harness.client import HtmlPage, IndexClient, at_once
-from harness.targets import Profile, RateLimits
+from harness.client import TOTP_FORM, HtmlPage, IndexClient, at_once
+from harness.targets import Profile
 
 pytestmark = pytest.mark.protocol
 
 
 def limit_of(profile: Profile, name: str) -> int:
-    allowed = RateLimits.first_count(getattr(profile.rate_limits, name))
-    if allowed > 30:
-        pytest.skip(f"the target allows {allowed} failures; too many to exhaust in a scenario")
+    """The failures the target's rate limit ``name`` allows; skips when there are too many to
+    exhaust in a scenario."""
+    allowed = profile.rate_limits.exhaustible(name)
+    if allowed is None:
+        limit = getattr(profile.rate_limits, name)
+        pytest.skip(f"the target allows {limit!r} failures; too many to exhaust in a scenario")
     return allowed
 
 
@@ -64,7 +67,7 @@ def wrong_codes_at_once(
     pages = [c.get(c.password_step(account.username, account.password)) for c in clients]
     wrong = account.totp.wrong_code()
     sends = [
-        partial(c.submit_page, page, "form:has(#totp_value)", totp_value=wrong)
+        partial(c.submit_page, page, TOTP_FORM, totp_value=wrong)
         for c, page in zip(clients, pages, strict=True)
     ]
     return [answer.status for answer in at_once(*sends)]

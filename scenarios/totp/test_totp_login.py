@@ -6,7 +6,8 @@ from functools import partial
 import pytest
 
 from harness.accounts import TestAccount
-from harness.client import IndexClient, at_once
+from harness.client import TOTP_FORM, IndexClient, at_once
+from harness.targets import Profile
 from virtual_authenticators.kinds import software_key
 from virtual_authenticators.totp import TotpApp
 
@@ -231,6 +232,30 @@ class TestPendingLogin:
         two_factor_url = client.password_step(owner.username, owner.password)
         send_second_factor(client, two_factor_url, owner, factor)
         assert logged_in_as(client) == owner.username
+
+    @pytest.mark.requirement("TWOFA-TOKEN-03")
+    def test_two_factor_link_dies_at_the_profiles_age(
+        self, account, client, two_factor_url, server_clock, target_profile: Profile
+    ) -> None:
+        form = client.get(two_factor_url)
+        interval = account.totp.interval
+        steps = -(-(target_profile.ages.two_factor_login + 1) // interval)  # rounded up
+        server_clock(steps * interval)
+        page = client.submit_page(form, TOTP_FORM, totp_value=account.totp.next(steps))
+        assert page.status == 303
+        assert page.location.startswith("/account/login/")
+        assert not is_logged_in(client)
+
+    @pytest.mark.requirement("TWOFA-TOKEN-03")
+    def test_two_factor_link_works_until_the_profiles_age(
+        self, account, client, two_factor_url, server_clock, target_profile: Profile
+    ) -> None:
+        form = client.get(two_factor_url)
+        interval = account.totp.interval
+        steps = (target_profile.ages.two_factor_login - interval) // interval
+        server_clock(steps * interval)
+        page = client.submit_page(form, TOTP_FORM, totp_value=account.totp.next(steps))
+        assert (page.status, page.location) == (303, "/")
 
     @pytest.mark.requirement("TWOFA-PARTIAL-01")
     @pytest.mark.parametrize("path", PROTECTED)

@@ -20,25 +20,23 @@ BROWSER_KEYS = ["cdp-ctap2", "cdp-u2f", "bridge-soft", "bridge-ctap", "playwrigh
 """Every browser-level way: Chromium's DevTools key (FIDO2 and U2F), each software key bridged
 into the page, and Playwright's own ``context.credentials``."""
 
-REGISTRATION_FAULTS = [
+CEREMONY_FAULTS = [
     Fault.WRONG_ORIGIN,
     Fault.WRONG_RP_ID_HASH,
     Fault.WRONG_CHALLENGE,
     Fault.WRONG_TYPE,
     Fault.TOKEN_BINDING_PRESENT,
     Fault.UP_CLEARED,
-    Fault.UNSUPPORTED_ALGORITHM,
 ]
+"""The faults in the client data or the authenticator data that the index must refuse in
+both ceremonies."""
+
+REGISTRATION_FAULTS = [*CEREMONY_FAULTS, Fault.UNSUPPORTED_ALGORITHM]
 """The faults the index must refuse at registration (W3C WebAuthn §7.1). UV_MISSING is not
 among them: the index discourages user verification, as Warehouse does."""
 
 ASSERTION_FAULTS = [
-    Fault.WRONG_ORIGIN,
-    Fault.WRONG_RP_ID_HASH,
-    Fault.WRONG_CHALLENGE,
-    Fault.WRONG_TYPE,
-    Fault.TOKEN_BINDING_PRESENT,
-    Fault.UP_CLEARED,
+    *CEREMONY_FAULTS,
     Fault.BAD_SIGNATURE,
     Fault.COUNTER_BACKWARDS,
     Fault.COUNTER_FROZEN,

@@ -112,6 +112,12 @@ def test_untraced():
 """
 
 
+def run_tests(pytester: pytest.Pytester, catalogue_file: Path, *options: str) -> pytest.RunResult:
+    """Run :data:`TESTS` in a pytest subprocess with the catalogue and ``options``."""
+    pytester.makepyfile(TESTS)
+    return pytester.runpytest_subprocess(f"--catalogue={catalogue_file}", *options)
+
+
 def test_an_unknown_requirement_id_stops_the_run_naming_the_test(
     pytester: pytest.Pytester, catalogue_file: Path
 ) -> None:
@@ -146,10 +152,7 @@ def test_a_requirement_marker_without_ids_stops_the_run(
 def test_requirement_option_runs_only_the_tests_checking_it(
     pytester: pytest.Pytester, catalogue_file: Path
 ) -> None:
-    pytester.makepyfile(TESTS)
-    result = pytester.runpytest_subprocess(
-        f"--catalogue={catalogue_file}", "--requirement=TOTP-REPLAY-01", "-v"
-    )
+    result = run_tests(pytester, catalogue_file, "--requirement=TOTP-REPLAY-01", "-v")
 
     result.assert_outcomes(passed=1, deselected=2)
     result.stdout.fnmatch_lines(["*test_replay PASSED*"])
@@ -158,8 +161,7 @@ def test_requirement_option_runs_only_the_tests_checking_it(
 def test_requirement_option_with_an_unknown_id_is_a_usage_error(
     pytester: pytest.Pytester, catalogue_file: Path
 ) -> None:
-    pytester.makepyfile(TESTS)
-    result = pytester.runpytest_subprocess(f"--catalogue={catalogue_file}", "--requirement=NOPE-1")
+    result = run_tests(pytester, catalogue_file, "--requirement=NOPE-1")
 
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--requirement NOPE-1*"])
@@ -168,10 +170,7 @@ def test_requirement_option_with_an_unknown_id_is_a_usage_error(
 def test_a_test_whose_requirements_are_outside_the_policy_is_skipped_saying_why(
     pytester: pytest.Pytester, catalogue_file: Path
 ) -> None:
-    pytester.makepyfile(TESTS)
-    result = pytester.runpytest_subprocess(
-        f"--catalogue={catalogue_file}", "--target-profile=reference-2019", "-rs"
-    )
+    result = run_tests(pytester, catalogue_file, "--target-profile=reference-2019", "-rs")
 
     result.assert_outcomes(passed=2, skipped=1)
     result.stdout.fnmatch_lines(["*TWOFA-RECOVERY-FIRST-01: not in the 2019-beta policy*"])

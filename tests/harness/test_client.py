@@ -2,9 +2,11 @@
 
 import json
 
+import pytest
 import requests
 
 from harness.client import HtmlPage, warehouse_credential
+from harness.errors import ContractMismatch
 
 FORM = """
 <form id="f" method="POST" action="/account/login/">
@@ -31,6 +33,16 @@ def test_form_fields_are_what_a_browser_submits() -> None:
     action, fields = page_of(FORM).form_fields("form#f")
     assert action == "http://localhost:1/account/login/"
     assert fields == {"csrf_token": "tok", "username": "", "checked_box": "yes"}
+
+
+def test_csrf_token_is_read_from_the_forms_hidden_input() -> None:
+    assert page_of(FORM).csrf_token() == "tok"
+    assert page_of(FORM).csrf_token("form#f") == "tok"
+
+
+def test_page_without_a_csrf_token_is_a_contract_mismatch() -> None:
+    with pytest.raises(ContractMismatch, match="has no element 'form#other input"):
+        page_of(FORM).csrf_token("form#other")
 
 
 def test_flashes_and_field_errors_are_read_by_kind() -> None:

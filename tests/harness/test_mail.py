@@ -7,7 +7,7 @@ from email.message import EmailMessage
 import pytest
 
 from harness.errors import MailTimeout
-from harness.mail import SmtpSink, link_in
+from harness.mail import SmtpSink, link_in, token_in, verification_link
 
 
 @pytest.fixture
@@ -68,3 +68,27 @@ def test_link_in_refuses_mail_without_the_link(sink: SmtpSink) -> None:
     send(sink.port, "e@example.com", "Password changed", "No links here.")
     with pytest.raises(LookupError):
         link_in(sink.mailbox.wait_for("e@example.com", "Password changed"), "/account/")
+
+
+def test_verification_link_is_the_link_of_the_verification_mail(sink: SmtpSink) -> None:
+    send(
+        sink.port,
+        "f@example.com",
+        "Verify your email",
+        "Go to http://localhost:1/account/verify-email/?token=abc.",
+    )
+    assert (
+        verification_link(sink.mailbox, "f@example.com")
+        == "http://localhost:1/account/verify-email/?token=abc"
+    )
+
+
+def test_token_in_reads_the_links_token_and_masks_it() -> None:
+    token = token_in("http://localhost:1/account/reset-password/?token=abc.def&x=1")
+    assert token == "abc.def"
+    assert repr(token) == "'***'"
+
+
+def test_token_in_refuses_a_link_without_a_token() -> None:
+    with pytest.raises(LookupError, match="/account/verify-email/ carries no token"):
+        token_in("http://localhost:1/account/verify-email/?next=/")

@@ -1,5 +1,6 @@
 """Target profiles: the bundled ones load, and a bad file is refused in one line."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,13 @@ def test_server_args_carry_every_figure_of_the_profile() -> None:
 
 def test_first_count_reads_the_tightest_window() -> None:
     assert RateLimits.first_count("5 per 5 minutes; 20 per hour") == 5
+
+
+@pytest.mark.parametrize(("at_most", "expected"), [(10, 10), (9, None)])
+def test_exhaustible_limit_is_its_tightest_window_unless_too_many_to_use_up(
+    at_most: int, expected: int | None
+) -> None:
+    limits = replace(
+        Profile.load("reference").rate_limits, login_per_user="10 per minute; 50 per hour"
+    )
+    assert limits.exhaustible("login_per_user", at_most=at_most) == expected

@@ -32,6 +32,7 @@ OPTIONS = [
     "--two-factor-max-age",
     "--password-reset-max-age",
     "--email-verify-max-age",
+    "--remember-device-max-age",
 ]
 
 
@@ -43,6 +44,31 @@ def run(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
         text=True,
         timeout=timeout,
     )
+
+
+def start_and_stop(tmp_path: Path, *args: str) -> tuple[str, str]:
+    """Start the server on a free port with ``args``, stop it once listening: its first line
+    of output and everything it wrote to stderr."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "reference_server",
+            "--port=0",
+            f"--database=sqlite:///{tmp_path / 'db.sqlite3'}",
+            *args,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        first_line = process.stdout.readline()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=10)
+    return first_line, stderr
 
 
 def test_help_lists_every_option():

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,12 +13,12 @@ from werkzeug.test import TestResponse
 
 from reference_server.cli import TEST_MODE_WARNING
 from tests.reference_server.conftest import Flow
-from tests.reference_server.test_server_cli import ROOT, run
+from tests.reference_server.test_server_cli import run, start_and_stop
 
 RFC_SECRET = base64.b32encode(b"12345678901234567890").decode("ascii")
 # RFC 6238 Appendix B, SHA-1, as the index's 6-digit codes (the last six digits).
 RFC_CODE_AT = {59: "287082", 2000000000: "279037"}
-HOOKS = ("/_test/totp-clock", "/_test/totp-secret")
+HOOKS = ("/_test/totp-clock", "/_test/totp-secret", "/_test/clock")
 
 
 def hook(app: Flask, path: str, remote_addr: str = "127.0.0.1", **body: object) -> TestResponse:
@@ -90,20 +87,8 @@ class TestCommandLine:
 
     @pytest.mark.parametrize("test_mode", [True, False], ids=["on", "off"])
     def test_test_mode_prints_one_warning_line_at_start(self, tmp_path: Path, test_mode) -> None:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "reference_server", "--port", "0"]
-            + [f"--database=sqlite:///{tmp_path / 'db.sqlite3'}"]
-            + (["--test-mode"] if test_mode else []),
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            assert process.stdout.readline().startswith("reference-server listening on ")
-        finally:
-            process.send_signal(signal.SIGTERM)
-            _, stderr = process.communicate(timeout=10)
+        first_line, stderr = start_and_stop(tmp_path, *(["--test-mode"] if test_mode else []))
+        assert first_line.startswith("reference-server listening on ")
         assert stderr.splitlines().count(TEST_MODE_WARNING) == (1 if test_mode else 0), stderr
 
 
@@ -145,6 +130,27 @@ class TestTotpClock:
         assert flow.provision_totp().status_code == 200
         set_clock(flow, int(flow.clock.now))
         assert flow.provision_totp().status_code == 303
+
+
+class TestClock:
+    def test_a_pending_login_link_dies_once_the_clock_passes_its_age(self, ready: Flow) -> None:
+        url = ready.two_factor_url(ready.login())
+        age = 300  # ServerConfig.two_factor_max_age
+        assert hook(ready.app, HOOKS[2], offset=age + 1).get_json() == {"offset": age + 1}
+        response = ready.submit_totp(url, ready.totp.at(ready.clock.now + age + 1))
+        assert response.status_code == 303
+        assert response.headers["Location"].startswith("/account/login/")
+
+    def test_a_pending_login_link_works_until_its_age(self, ready: Flow) -> None:
+        url = ready.two_factor_url(ready.login())
+        assert hook(ready.app, HOOKS[2], offset=240).status_code == 200
+        response = ready.submit_totp(url, ready.totp.at(ready.clock.now + 240))
+        assert (response.status_code, response.headers["Location"]) == (303, "/")
+
+    def test_offset_zero_is_real_time_again(self, ready: Flow) -> None:
+        hook(ready.app, HOOKS[2], offset=3600)
+        assert hook(ready.app, HOOKS[2], offset=0).get_json() == {"offset": 0}
+        assert ready.login_with_totp().headers["Location"] == "/"
 
 
 class TestSeedSecret:
@@ -196,6 +202,12 @@ class TestRefusals:
             pytest.param(
                 HOOKS[1], {"username": "alice", "secret": RFC_SECRET.lower()}, id="secret-lower"
             ),
+            pytest.param(HOOKS[2], {}, id="missing-offset"),
+            pytest.param(HOOKS[2], {"offset": "60"}, id="offset-a-string"),
+            pytest.param(HOOKS[2], {"offset": 1.5}, id="offset-a-float"),
+            pytest.param(HOOKS[2], {"offset": True}, id="offset-a-boolean"),
+            pytest.param(HOOKS[2], {"offset": -60}, id="offset-negative"),
+            pytest.param(HOOKS[2], {"offset": 10**9}, id="offset-too-far"),
         ],
     )
     def test_bad_input_gets_400_with_a_one_line_error(self, ready: Flow, path, body) -> None:
