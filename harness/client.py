@@ -27,6 +27,10 @@ TOTP_FORM = "form:has(#totp_value)"
 """The login's TOTP step form (the two-factor page's form holding ``totp_value``)."""
 WEBAUTHN_PROVISION = "/manage/account/webauthn-provision"
 WEBAUTHN_AUTHENTICATE = "/account/webauthn-authenticate"
+API_TOKENS = "/manage/account/token/"
+ACCOUNT_SCOPE = "scope:user"
+"""The ``token_scope`` of a token for the whole account; ``scope:project:<name>`` is one
+project's."""
 REMEMBER_DEVICE_COOKIE = "remember_device"
 """The contract's remember-device cookie, set when the two-factor step's box is ticked."""
 
@@ -288,6 +292,31 @@ class IndexClient:
                 raise ContractMismatch(f"re-authentication for {path} answered {confirmed.status}")
             page = self.follow(confirmed)
         return page
+
+    def create_api_token(
+        self, description: str, password: str, scope: str = ACCOUNT_SCOPE
+    ) -> Secret:
+        """Make an API token (``scope``: :data:`ACCOUNT_SCOPE` or ``scope:project:<name>``)
+        and return it as the page shows it, this once.
+
+        :raises ContractMismatch: the page showed no new token.
+        """
+        page = self.open_sensitive(API_TOKENS, password)
+        made = self.submit_page(
+            page, "form#add-token-form", description=description, token_scope=scope
+        )
+        if made.status != 200 or not made.has("#provisioned-token"):
+            raise ContractMismatch(
+                f"making an API token answered {made.status}: {made.errors('description')}"
+                f" {made.errors('token_scope')}"
+            )
+        return Secret(made.one("#provisioned-token").get_text(strip=True))
+
+    def remove_api_token(self, description: str, password: str) -> HtmlPage:
+        """Remove the token ``description`` from the tokens page, confirming the password."""
+        page = self.open_sensitive(API_TOKENS, password)
+        selector = f'#api-tokens li[data-description="{description}"] form.delete-token-form'
+        return self.submit_page(page, selector, confirm_password=password)
 
     def provision_totp_secret(self, password: str) -> tuple[HtmlPage, str]:
         """Open TOTP provisioning; the page and the ``otpauth://`` URI of its QR code."""

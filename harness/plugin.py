@@ -18,6 +18,7 @@ from harness.catalogue import Catalogue, Requirement
 from harness.client import IndexClient
 from harness.errors import HarnessError
 from harness.mail import Mailbox
+from harness.safety import destructive_refusal
 from harness.targets import BundledServer, Profile, Target
 
 MARKERS = {
@@ -63,6 +64,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="PATH",
         help="the requirements catalogue (default: the bundled harness/catalogue.toml)",
     )
+    group.addoption(
+        "--allow-destructive",
+        action="store_true",
+        help="run the `destructive` scenarios against --base-url too (they always run against the"
+        " bundled server, never against the production index)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -83,8 +90,10 @@ _PROFILE = pytest.StashKey[Profile]()
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
-    """Trace each test to the catalogue: refuse unknown ids, select by ``--requirement``, and
-    skip a test when none of its requirements applies to the target's policy."""
+    """Skip the ``destructive`` tests where they must not run (harness/safety.py). Then trace
+    each test to the catalogue: refuse unknown ids, select by ``--requirement``, and skip a test
+    when none of its requirements applies to the target's policy."""
+    _skip_refused_destructive(config, items)
     named = {item: _requirement_ids(item) for item in items}
     selected = config.getoption("requirement")
     if not selected and not any(named.values()):
@@ -116,6 +125,18 @@ def pytest_collection_modifyitems(
         if requirements and not any(r.applies_to(policy) for r in requirements):
             ids = ", ".join(r.id for r in requirements)
             item.add_marker(pytest.mark.skip(reason=f"{ids}: not in the {policy} policy"))
+
+
+def _skip_refused_destructive(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the ``destructive`` items skipped, with the reason, when the target refuses them."""
+    reason = destructive_refusal(
+        config.getoption("base_url", None), config.getoption("allow_destructive")
+    )
+    if reason is None:
+        return
+    for item in items:
+        if item.get_closest_marker("destructive") is not None:
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 def _requirement_ids(item: pytest.Item) -> tuple[str, ...]:

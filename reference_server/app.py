@@ -100,12 +100,23 @@ def create_app(
     def http_error(error: HTTPException) -> tuple[str, int]:
         return render_template("error.html", error=error), error.code or 500
 
-    from reference_server.views import accounts, manage, two_factor, webauthn
+    from reference_server.views import (
+        accounts,
+        manage,
+        projects,
+        tokens,
+        two_factor,
+        upload,
+        webauthn,
+    )
 
     app.register_blueprint(accounts.bp)
     app.register_blueprint(two_factor.bp)
     app.register_blueprint(manage.bp)
     app.register_blueprint(webauthn.bp)
+    app.register_blueprint(projects.bp)
+    app.register_blueprint(tokens.bp)
+    app.register_blueprint(upload.bp)
     if config.test_mode:
         from reference_server.views import hooks
 

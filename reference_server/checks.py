@@ -34,7 +34,11 @@ class Check:
 
 
 CHECKS = (
-    Check("csrf", "POST forms need the session's CSRF token", ("CSRF-01", "CSRF-02", "CSRF-04")),
+    Check(
+        "csrf",
+        "POST forms need the session's CSRF token",
+        ("CSRF-01", "CSRF-02", "CSRF-04", "PROJECT-CSRF-01"),
+    ),
     Check("csrf-token-renewal", "a login issues a new CSRF token", ("CSRF-03",)),
     Check(
         "session-rotation",
@@ -160,7 +164,7 @@ CHECKS = (
     Check(
         "reauthentication",
         "sensitive pages need a recent login or password",
-        ("REAUTH-01", "REAUTH-06"),
+        ("REAUTH-01", "REAUTH-06", "PROJECT-REAUTH-01"),
     ),
     Check(
         "reauthentication-user",
@@ -180,6 +184,46 @@ CHECKS = (
         ("RESET-ENUMERATION-01",),
     ),
     Check("password-reset-rate-limit", "reset emails per account are limited", ("RESET-LIMIT-01",)),
+    Check(
+        "project-delete-confirmation",
+        "deleting a project needs its name typed again",
+        ("PROJECT-CONFIRM-01",),
+    ),
+    Check(
+        "release-delete-confirmation",
+        "deleting a release needs its version typed again",
+        ("PROJECT-CONFIRM-02",),
+    ),
+    Check(
+        "owner-notification",
+        "deleting a project or a release mails its owners",
+        ("PROJECT-NOTIFY-01",),
+    ),
+    Check(
+        "project-role",
+        "a project is managed only by its owners",
+        ("PROJECT-OWNER-01",),
+    ),
+    Check(
+        "token-project-scope",
+        "a project-scoped token uploads to its project only",
+        ("UPLOAD-TOKEN-02",),
+    ),
+    Check(
+        "token-removal",
+        "a removed API token stops working",
+        ("UPLOAD-TOKEN-03",),
+    ),
+    Check(
+        "password-uploads-refused",
+        "under the current policy, uploads need an API token",
+        ("UPLOAD-PASSWORD-01",),
+    ),
+    Check(
+        "management-needs-2fa",
+        "under the current policy, token and project pages need 2FA",
+        ("MANAGE-2FA-01",),
+    ),
     Check(
         "webauthn-origin",
         "a WebAuthn response must come from the index's origin",

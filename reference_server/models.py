@@ -1,5 +1,5 @@
-"""The tables: users, their email addresses, recovery codes, WebAuthn keys, events and web
-sessions.
+"""The tables: users, their email addresses, recovery codes, WebAuthn keys, events, web
+sessions, projects with their releases, files and roles, and API tokens.
 
 Times are POSIX seconds (floats) from the app's clock, so tests can move time and the
 comparisons "issued before the last login / password change" are exact.
@@ -171,3 +171,94 @@ class WebSession(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     data: Mapped[str] = mapped_column(Text)
     expires: Mapped[float] = mapped_column(Float, index=True)
+
+
+class Project(Base):
+    """A project; ``normalized_name`` is PEP 503's form, unique, what URLs and uploads match."""
+
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    normalized_name: Mapped[str] = mapped_column(String(200), unique=True, index=True)
+    created: Mapped[float] = mapped_column(Float)
+
+    releases: Mapped[list[Release]] = relationship(
+        back_populates="project", order_by="Release.created", cascade="all, delete-orphan"
+    )
+    roles: Mapped[list[Role]] = relationship(
+        back_populates="project", order_by="Role.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def owners(self) -> list[User]:
+        return [role.user for role in self.roles if role.role_name == "Owner"]
+
+
+class Release(Base):
+    """A version of a project."""
+
+    __tablename__ = "releases"
+    __table_args__ = (UniqueConstraint("project_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    version: Mapped[str] = mapped_column(String(100))
+    created: Mapped[float] = mapped_column(Float)
+
+    project: Mapped[Project] = relationship(back_populates="releases")
+    files: Mapped[list[ReleaseFile]] = relationship(
+        back_populates="release", order_by="ReleaseFile.id", cascade="all, delete-orphan"
+    )
+
+
+class ReleaseFile(Base):
+    """An uploaded file of a release; only its name, size and digest are kept."""
+
+    __tablename__ = "release_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"))
+    filename: Mapped[str] = mapped_column(String(300), unique=True)
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded: Mapped[float] = mapped_column(Float)
+
+    release: Mapped[Release] = relationship(back_populates="files")
+
+
+class Role(Base):
+    """A user's role on a project: ``Owner`` or ``Maintainer``."""
+
+    __tablename__ = "roles"
+    __table_args__ = (UniqueConstraint("user_id", "project_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    role_name: Mapped[str] = mapped_column(String(20))
+
+    user: Mapped[User] = relationship()
+    project: Mapped[Project] = relationship(back_populates="roles")
+
+
+class ApiToken(Base):
+    """An API token: only a SHA-256 of the secret is kept, so it can be shown just once.
+
+    ``project_id`` None is a token for the whole account.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), nullable=True
+    )
+    description: Mapped[str] = mapped_column(String(100))
+    digest: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    created: Mapped[float] = mapped_column(Float)
+    last_used: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+    user: Mapped[User] = relationship()
+    project: Mapped[Project | None] = relationship()

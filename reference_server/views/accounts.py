@@ -221,7 +221,7 @@ def login() -> Response | str | tuple[str, int]:
         db().commit()
         return start_two_factor(user, next_url or "/")
     complete_login(user)
-    return redirect(next_url or url_for("manage.projects"), 303)
+    return redirect(next_url or url_for("projects.project_list"), 303)
 
 
 def start_two_factor(user: User, redirect_to: str) -> Response:

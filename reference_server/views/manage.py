@@ -76,13 +76,6 @@ def account() -> str:
     return render_template("manage_account.html", user=user())
 
 
-@bp.route("/manage/projects/")
-@login_required
-def projects() -> str:
-    """The user's projects (none can be uploaded yet)."""
-    return render_template("manage_projects.html")
-
-
 @bp.route("/manage/account/two-factor/")
 @login_required
 @require_reauth("reauth_max_age")

@@ -58,3 +58,67 @@ def test_remote_target_has_no_mailbox_so_account_scenarios_skip(pytester: pytest
     result = pytester.runpytest_subprocess("--base-url=http://localhost:9", "-rs")
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(["*needs the target's mail*"])
+
+
+DESTRUCTIVE_AND_READ_ONLY_TESTS = """
+    import pytest
+
+    @pytest.mark.destructive
+    def test_deletes_a_project():
+        pass
+
+    def test_reads_the_login_page():
+        pass
+"""
+# Collection and skip decisions must not reach the target: any connection fails the run.
+NO_NETWORK_CONFTEST = """
+    import socket
+
+    def refuse(sock, address):
+        raise AssertionError(f"the run tried to connect to {address}")
+
+    socket.socket.connect = refuse
+    socket.socket.connect_ex = refuse
+"""
+
+
+def test_destructive_test_is_skipped_against_the_production_index_even_when_allowed(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest(NO_NETWORK_CONFTEST)
+    pytester.makepyfile(DESTRUCTIVE_AND_READ_ONLY_TESTS)
+    result = pytester.runpytest_subprocess(
+        "--base-url=https://pypi.org", "--allow-destructive", "-rs"
+    )
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(
+        ["SKIPPED * pypi.org is the production index: destructive scenarios never run there"]
+    )
+
+
+def test_destructive_test_is_skipped_against_a_remote_target_without_the_flag(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest(NO_NETWORK_CONFTEST)
+    pytester.makepyfile(DESTRUCTIVE_AND_READ_ONLY_TESTS)
+    result = pytester.runpytest_subprocess("--base-url=https://staging.example.invalid", "-rs")
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(["SKIPPED * only with --allow-destructive"])
+
+
+def test_destructive_test_runs_against_a_remote_target_with_the_flag(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest(NO_NETWORK_CONFTEST)
+    pytester.makepyfile(DESTRUCTIVE_AND_READ_ONLY_TESTS)
+    result = pytester.runpytest_subprocess(
+        "--base-url=https://staging.example.invalid", "--allow-destructive"
+    )
+    result.assert_outcomes(passed=2)
+
+
+def test_destructive_test_runs_against_the_bundled_server(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(NO_NETWORK_CONFTEST)
+    pytester.makepyfile(DESTRUCTIVE_AND_READ_ONLY_TESTS)
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(passed=2)

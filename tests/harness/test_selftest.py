@@ -14,13 +14,14 @@ from harness.selftest import ServerCheck, Verdict, run_scenarios, scenarios_of, 
 
 PROJECT = Path(__file__).resolve().parents[2]
 
-# A scenario that names CSRF-01 but cannot notice CSRF missing: it never posts a form.
+# A scenario that names the honeypot requirement but cannot notice the check missing: it never
+# registers.
 BLIND_SCENARIO = """
 import pytest
 
 
 @pytest.mark.protocol
-@pytest.mark.requirement("CSRF-01")
+@pytest.mark.requirement("ACCOUNT-REGISTER-02")
 def test_home_page_answers(client):
     assert client.get("/").status == 200
 """
@@ -66,16 +67,20 @@ def test_selftest_prints_each_check_with_the_scenarios_that_caught_it() -> None:
 
 def test_a_check_that_no_scenario_notices_fails_the_selftest(tmp_path: Path) -> None:
     (tmp_path / "test_blind.py").write_text(BLIND_SCENARIO, encoding="utf-8")
-    result = selftest("--check", "csrf", "--scenarios", str(tmp_path), "--jobs", "1")
+    result = selftest(
+        "--check", "registration-honeypot", "--scenarios", str(tmp_path), "--jobs", "1"
+    )
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "csrf   NOT CAUGHT: all 1 scenarios of CSRF-01, CSRF-02, CSRF-04 passed" in result.stdout
+    assert "NOT CAUGHT: all 1 scenarios of ACCOUNT-REGISTER-02 passed" in result.stdout
     assert "1 checks turned off in turn: 0 caught, 1 not" in result.stdout
 
 
 def test_a_check_with_no_scenario_at_all_fails_the_selftest(tmp_path: Path) -> None:
-    result = selftest("--check", "csrf", "--scenarios", str(tmp_path), "--jobs", "1")
+    result = selftest(
+        "--check", "registration-honeypot", "--scenarios", str(tmp_path), "--jobs", "1"
+    )
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "csrf   NOT CAUGHT: no scenario names CSRF-01, CSRF-02, CSRF-04" in result.stdout
+    assert "NOT CAUGHT: no scenario names ACCOUNT-REGISTER-02" in result.stdout
 
 
 def test_an_unknown_check_gives_one_line_and_status_2() -> None:
