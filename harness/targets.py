@@ -21,6 +21,7 @@ from importlib import resources
 from pathlib import Path
 from types import TracebackType
 
+from harness.admin import AdminCommands
 from harness.errors import ProfileError, TargetError
 from harness.mail import Mailbox, SmtpSink
 from harness.test_hooks import TestHooks
@@ -163,6 +164,7 @@ class Target:
     :param mailbox: where the server's mail can be read, or None when the harness cannot.
     :param test_hooks: the server's test hooks (the bundled server in test mode), or None
         for a remote target.
+    :param admin: the server's administrators' commands (the bundled server), or None.
     """
 
     base_url: str
@@ -170,6 +172,7 @@ class Target:
     mailbox: Mailbox | None
     bundled: bool
     test_hooks: TestHooks | None = None
+    admin: AdminCommands | None = None
 
 
 class BundledServer:
@@ -211,6 +214,7 @@ class BundledServer:
             self._sink.mailbox,
             bundled=True,
             test_hooks=TestHooks(base_url),
+            admin=AdminCommands(self._database_url, f"localhost:{self._sink.port}"),
         )
         return self
 
@@ -229,6 +233,10 @@ class BundledServer:
                 self._process.wait()
         self._sink.stop()
 
+    @property
+    def _database_url(self) -> str:
+        return f"sqlite:///{self.workdir / 'reference-server.sqlite3'}"
+
     def _start_server(self) -> str:
         self.workdir.mkdir(parents=True, exist_ok=True)
         log_path = self.workdir / "server.log"
@@ -238,7 +246,7 @@ class BundledServer:
             "reference_server",
             "--host=localhost",
             "--port=0",
-            f"--database=sqlite:///{self.workdir / 'reference-server.sqlite3'}",
+            f"--database={self._database_url}",
             f"--smtp=localhost:{self._sink.port}",
             "--test-mode",
             *(f"--disable-check={name}" for name in self.disabled_checks),

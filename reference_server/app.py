@@ -102,6 +102,7 @@ def create_app(
 
     from reference_server.views import (
         accounts,
+        collaboration,
         manage,
         projects,
         tokens,
@@ -115,6 +116,7 @@ def create_app(
     app.register_blueprint(manage.bp)
     app.register_blueprint(webauthn.bp)
     app.register_blueprint(projects.bp)
+    app.register_blueprint(collaboration.bp)
     app.register_blueprint(tokens.bp)
     app.register_blueprint(upload.bp)
     if config.test_mode:

@@ -202,7 +202,32 @@ CHECKS = (
     Check(
         "project-role",
         "a project is managed only by its owners",
-        ("PROJECT-OWNER-01",),
+        ("PROJECT-OWNER-01", "PROJECT-MAINTAINER-01"),
+    ),
+    Check(
+        "collaborator-removal-confirmation",
+        "removing a collaborator needs their username typed again",
+        ("PROJECT-CONFIRM-03",),
+    ),
+    Check(
+        "last-owner",
+        "a project's last owner cannot be removed or demoted",
+        ("PROJECT-LAST-OWNER-01",),
+    ),
+    Check(
+        "upload-role",
+        "uploads to an existing project need a role on it",
+        ("PROJECT-ROLE-01",),
+    ),
+    Check(
+        "collaborator-notification",
+        "owners and the user concerned are mailed each change of collaborators",
+        ("PROJECT-NOTIFY-02",),
+    ),
+    Check(
+        "invitation-owner",
+        "a role invitation link works only for the invited user",
+        ("PROJECT-ROLE-02",),
     ),
     Check(
         "token-project-scope",

@@ -56,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="A Warehouse-compatible package index that serves the login and two-factor "
         "contract the harness tests (register, email verification, login, TOTP, WebAuthn "
-        "security keys, recovery codes, re-authentication, password reset).",
+        "security keys, recovery codes, re-authentication, password reset, projects, API "
+        "tokens, uploads). `reference-server admin --help`: the administrators' commands.",
     )
     serve = parser.add_argument_group("serving")
     serve.add_argument(
@@ -378,6 +379,11 @@ def serve(config: ServerConfig) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["admin"]:
+        from reference_server import admin
+
+        return admin.main(argv[1:])
     args = build_parser().parse_args(argv)
     if args.list_checks:
         print(list_checks())

@@ -59,6 +59,7 @@ class ServerConfig:
     two_factor_max_age: int = 300
     password_reset_max_age: int = 6 * 60 * 60
     email_verify_max_age: int = 72 * 60 * 60
+    role_invitation_max_age: int = 72 * 60 * 60
     remember_device_max_age: int = 30 * 24 * 60 * 60
     session_max_age: int = 12 * 60 * 60
 

@@ -189,6 +189,9 @@ class Project(Base):
     roles: Mapped[list[Role]] = relationship(
         back_populates="project", order_by="Role.id", cascade="all, delete-orphan"
     )
+    invitations: Mapped[list[RoleInvitation]] = relationship(
+        back_populates="project", order_by="RoleInvitation.id", cascade="all, delete-orphan"
+    )
 
     @property
     def owners(self) -> list[User]:
@@ -240,6 +243,22 @@ class Role(Base):
 
     user: Mapped[User] = relationship()
     project: Mapped[Project] = relationship(back_populates="roles")
+
+
+class RoleInvitation(Base):
+    """An invitation to a role on a project, waiting for the invited user to accept it."""
+
+    __tablename__ = "role_invitations"
+    __table_args__ = (UniqueConstraint("user_id", "project_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    role_name: Mapped[str] = mapped_column(String(20))
+    created: Mapped[float] = mapped_column(Float)
+
+    user: Mapped[User] = relationship()
+    project: Mapped[Project] = relationship(back_populates="invitations")
 
 
 class ApiToken(Base):

@@ -17,6 +17,7 @@ SALTS = {
     "email": "reference_server.email_verify",
     "password": "reference_server.password_reset",
     "remember-device": "reference_server.remember_device",
+    "project-role": "reference_server.project_role",
 }
 
 

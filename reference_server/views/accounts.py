@@ -40,7 +40,7 @@ from reference_server.auth import (
 )
 from reference_server.checks import performs
 from reference_server.db import db
-from reference_server.models import Email, User
+from reference_server.models import Email, Event, User
 from reference_server.passwords import password_errors
 from reference_server.tokens import TokenExpired, TokenInvalid
 from reference_server.validation import (
@@ -60,6 +60,11 @@ BAD_CREDENTIALS = "Invalid username or password. Try again."
 BAD_PASSWORD = "The password is invalid. Try again."
 RESET_SENT = "The email contains a link to reset your password. This link will expire in {}."
 REMEMBER_COOKIE = "remember_device"
+KEYS_WIPED = (
+    "Your security devices were removed by the index's administrators. Two-factor"
+    " authentication is off until you set it up again: add a security device or an"
+    " authentication application under Account settings, Two-factor authentication."
+)
 
 
 @bp.route("/")
@@ -220,8 +225,20 @@ def login() -> Response | str | tuple[str, int]:
     if user.has_two_factor and not remembered_device(user):
         db().commit()
         return start_two_factor(user, next_url or "/")
+    if not user.has_two_factor and keys_wiped_since_last_login(user):
+        flash(KEYS_WIPED, "warning")
     complete_login(user)
     return redirect(next_url or url_for("projects.project_list"), 303)
+
+
+def keys_wiped_since_last_login(user: User) -> bool:
+    """True when the administrators removed the user's security keys after their last login."""
+    wiped = db().scalar(
+        select(func.max(Event.time)).where(
+            Event.user_id == user.id, Event.tag == "account:webauthn:wiped"
+        )
+    )
+    return wiped is not None and (user.last_login is None or wiped > user.last_login)
 
 
 def start_two_factor(user: User, redirect_to: str) -> Response:

@@ -32,7 +32,6 @@ def tokens_of(account: User) -> list[ApiToken]:
 def token_page(
     account: User,
     errors: dict[str, list[str]] | None = None,
-    status: int = 200,
     new_token: str | None = None,
 ) -> Response:
     """The tokens page: the form (with ``errors``), the list, and a ``new_token`` to show."""
@@ -43,8 +42,7 @@ def token_page(
             projects=projects.projects_of(account),
             errors=errors or {},
             new_token=new_token,
-        ),
-        status,
+        )
     )
 
 
@@ -78,7 +76,7 @@ def token() -> Response:
     if scope_error:
         errors["token_scope"] = [scope_error]
     if errors:
-        return token_page(account, errors, 400)
+        return token_page(account, errors)
     secret = api_tokens.new_token()
     db().add(
         ApiToken(

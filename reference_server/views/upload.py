@@ -59,8 +59,10 @@ class Refused(Exception):
 
 
 def answer(status: int, message: str) -> Response:
-    # The reason phrase carries the message, as Warehouse's does; twine prints it.
-    return Response(message, status=f"{status} {message}", mimetype="text/plain")
+    # The reason phrase carries the message, as Warehouse's does, and twine prints it; a status
+    # line must be ASCII, so the echoed input is escaped there (the body keeps it as it is).
+    reason = " ".join(message.encode("ascii", "backslashreplace").decode("ascii").split())
+    return Response(message, status=f"{status} {reason}", mimetype="text/plain")
 
 
 @bp.errorhandler(Refused)
@@ -96,7 +98,10 @@ def authenticate() -> tuple[User, ApiToken | None]:
     :raises Refused: 403 for missing or wrong credentials, a password the policy refuses, or
         a token whose user lacks the 2FA the policy asks for; 429 after too many failures.
     """
-    credentials = request.authorization
+    try:
+        credentials = request.authorization
+    except ValueError:  # werkzeug's parser refuses a non-ASCII header this way
+        credentials = None
     if credentials is None or credentials.type != "basic":
         raise Refused(403, INVALID_AUTH)
     username, secret = credentials.username or "", credentials.password or ""
@@ -154,7 +159,7 @@ def project_to_upload_to(uploader: User, token: ApiToken | None, name: str) -> P
         db().add(Role(user_id=uploader.id, project_id=project.id, role_name=projects.OWNER))
         record_event(uploader, "project:create", {"project": name})
         return project
-    if projects.role_of(uploader, project) is None:
+    if projects.role_of(uploader, project) is None and performs("upload-role"):
         raise Refused(
             403,
             f"The user {uploader.username!r} isn't allowed to upload to project {project.name!r}."
@@ -173,7 +178,7 @@ def store(project: Project, version: str, content: FileStorage) -> None:
     data = content.read()
     digest = hashlib.sha256(data).hexdigest()
     claimed = request.form.get("sha256_digest", "").lower()
-    if claimed and not hmac.compare_digest(claimed, digest):
+    if claimed and not hmac.compare_digest(claimed.encode(), digest.encode()):
         raise Refused(
             400, "The digest supplied does not match a digest calculated from the uploaded file."
         )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import copy
 import enum
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -135,8 +136,78 @@ class Edited:
         return f"{self.value!r} with {', '.join(map(repr, self.edits))}"
 
 
-Piece = str | bytes | Known | Spoiled | SameAs | Repeated | Edited
+@dataclass(frozen=True)
+class Joined:
+    """Pieces sent as one text: ``scope:project:`` + ``<project>``, a file name."""
+
+    parts: tuple[Piece, ...]
+
+    def __repr__(self) -> str:
+        return " + ".join(map(repr, self.parts))
+
+
+@dataclass(frozen=True)
+class DigestOf:
+    """The hex SHA-256 of the file the request sends in field ``field`` (an upload's
+    ``sha256_digest``)."""
+
+    field: str
+
+    def __repr__(self) -> str:
+        return f"<sha256 of {self.field}>"
+
+
+@dataclass(frozen=True)
+class File:
+    """A file part of a multipart body: ``filename`` and ``data``."""
+
+    filename: Piece
+    data: Piece
+
+    def __repr__(self) -> str:
+        return f"file({self.filename!r}, {self.data!r})"
+
+
+@dataclass(frozen=True)
+class Basic:
+    """An ``Authorization`` header of the basic scheme: ``username:password`` in UTF-8 and
+    base64, as twine sends its credentials."""
+
+    username: Piece
+    password: Piece
+
+    def __repr__(self) -> str:
+        return f"Basic({self.username!r}, {self.password!r})"
+
+
+@dataclass(frozen=True)
+class Raw:
+    """A header value as it is, but for what no HTTP client sends: line breaks are removed and
+    leading whitespace stripped."""
+
+    value: Piece
+
+    def __repr__(self) -> str:
+        return f"raw({self.value!r})"
+
+
+Piece = (
+    str
+    | bytes
+    | Known
+    | Spoiled
+    | SameAs
+    | Repeated
+    | Edited
+    | Joined
+    | DigestOf
+    | File
+    | Basic
+    | Raw
+)
 Fields = tuple[tuple[str, Piece], ...]
+Value = str | bytes | tuple[str, bytes]
+"""A filled-in field: text, bytes, or a file's name and data."""
 
 
 class Encoding(enum.Enum):
@@ -144,28 +215,33 @@ class Encoding(enum.Enum):
 
     QUERY = "query string only (GET)"
     FORM = "application/x-www-form-urlencoded, as an HTML form posts"
-    MULTIPART = "multipart/form-data, as the WebAuthn pages' FormData posts"
+    MULTIPART = "multipart/form-data, as the WebAuthn pages' FormData and twine post"
 
 
 @dataclass(frozen=True)
 class Fuzzed:
     """One generated request: a query string (None: none) and the form's fields, in order,
-    any of them missing or repeated; or, instead of fields, a raw ``body`` of bytes."""
+    any of them missing or repeated; or, instead of fields, a raw ``body`` of bytes. The
+    ``headers`` go with either."""
 
     query: tuple[Piece, ...] | None
     fields: Fields = ()
     body: bytes | None = None
+    headers: Fields = ()
 
-    def values(self, name: str, known: Mapping[str, Any]) -> list[str | bytes]:
+    def values(self, name: str, known: Mapping[str, Any]) -> list[Value]:
         """What the request sends for field ``name``, filled in."""
         resolved = self.resolved_fields(known)
         return [value for field, value in resolved if field == name]
 
-    def resolved_fields(self, known: Mapping[str, Any]) -> list[tuple[str, str | bytes]]:
-        resolved: list[tuple[str, str | bytes]] = []
+    def resolved_fields(self, known: Mapping[str, Any]) -> list[tuple[str, Value]]:
+        resolved: list[tuple[str, Value]] = []
         for name, piece in self.fields:
             resolved.append((name, fill(piece, known, resolved)))
         return resolved
+
+    def resolved_headers(self, known: Mapping[str, Any]) -> dict[str, bytes]:
+        return {name: header_value(fill(piece, known, [])) for name, piece in self.headers}
 
     def resolved_query(self, known: Mapping[str, Any]) -> str | None:
         if self.query is None:
@@ -173,7 +249,7 @@ class Fuzzed:
         return "".join(decoded(fill(piece, known, [])) for piece in self.query)
 
 
-def fill(piece: Piece, known: Mapping[str, Any], earlier: list[tuple[str, str | bytes]]) -> Any:
+def fill(piece: Piece, known: Mapping[str, Any], earlier: list[tuple[str, Value]]) -> Any:
     """The value ``piece`` stands for in the requester's session.
 
     :param earlier: the fields filled in so far (what :class:`SameAs` refers to).
@@ -194,6 +270,20 @@ def fill(piece: Piece, known: Mapping[str, Any], earlier: list[tuple[str, str | 
             for edit in edits:
                 document = _apply(document, edit)
             return json.dumps(document)
+        case Joined(parts):
+            return "".join(decoded(fill(part, known, earlier)) for part in parts)
+        case DigestOf(field):
+            sent = next((value for name, value in earlier if name == field), b"")
+            data = sent[1] if isinstance(sent, tuple) else _as_bytes(sent)
+            return hashlib.sha256(data).hexdigest()
+        case File(filename, data):
+            return decoded(fill(filename, known, earlier)), _as_bytes(fill(data, known, earlier))
+        case Basic(username, password):
+            pair = _as_bytes(fill(username, known, earlier)) + b":"
+            pair += _as_bytes(fill(password, known, earlier))
+            return b"Basic " + base64.b64encode(pair)
+        case Raw(value):
+            return fill(value, known, earlier)
     return piece
 
 
@@ -230,6 +320,16 @@ def decoded(value: str | bytes) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
 
+def _as_bytes(value: str | bytes) -> bytes:
+    return value if isinstance(value, bytes) else value.encode("utf-8", "surrogatepass")
+
+
+def header_value(value: str | bytes) -> bytes:
+    """``value`` as a header's bytes (UTF-8) that an HTTP client sends: without line breaks or
+    leading whitespace, which requests and http.client refuse to send."""
+    return _as_bytes(value).replace(b"\r", b"").replace(b"\n", b"").lstrip()
+
+
 RAW_CONTENT_TYPES = {
     Encoding.FORM: "application/x-www-form-urlencoded",
     Encoding.MULTIPART: "multipart/form-data; boundary=fuzz",
@@ -250,13 +350,16 @@ def send(
     """
     query = fuzzed.resolved_query(known)
     url = client.url(path) + ("" if query is None else f"?{query}")
+    headers: dict[str, str | bytes] = {**fuzzed.resolved_headers(known)}
     if method == "GET":
-        return client.request("GET", url)
+        return client.request("GET", url, headers=headers)
     if fuzzed.body is not None:
-        headers = {"Content-Type": RAW_CONTENT_TYPES[encoding]}
+        headers["Content-Type"] = RAW_CONTENT_TYPES[encoding]
         return client.request("POST", url, data=fuzzed.body, headers=headers)
     fields = fuzzed.resolved_fields(known)
     if encoding is Encoding.MULTIPART and fields:
-        files = [(name, (None, value)) for name, value in fields]
-        return client.request("POST", url, files=files)
-    return client.request("POST", url, data=fields)
+        files = [
+            (name, value if isinstance(value, tuple) else (None, value)) for name, value in fields
+        ]
+        return client.request("POST", url, files=files, headers=headers)
+    return client.request("POST", url, data=fields, headers=headers)

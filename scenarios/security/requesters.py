@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import base64
 import enum
+import hashlib
 import json
 import os
+import secrets
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from packaging.version import Version
 
 from harness.accounts import AccountFactory, TestAccount, password_reset_link
 from harness.client import WEBAUTHN_PROVISION, IndexClient, warehouse_credential
@@ -28,6 +33,7 @@ from harness.mail import Mailbox, token_in
 from harness.mail import verification_link as mailed_verification_link
 from harness.redaction import Secret
 from harness.targets import Profile
+from harness.uploads import build_wheel
 from virtual_authenticators.kinds import software_key
 
 
@@ -266,3 +272,101 @@ def stale_for_recovery_codes(setup: Setup, seat: Seat) -> None:
     if age > 60:
         pytest.skip(f"the target asks to re-authenticate only after {age} s, too long to wait")
     time.sleep(max(0.0, seat.arrived + age + 1 - time.monotonic()))
+
+
+UPLOAD = "/legacy/"
+FIRST_VERSION = "1.0"
+
+
+def wheel(name: str, version: str) -> tuple[str, bytes]:
+    """The file name and bytes of a minimal wheel of project ``name`` at ``version``."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = build_wheel(Path(folder), name, version)
+        return path.name, path.read_bytes()
+
+
+def upload(client: IndexClient, token: str, name: str, version: str) -> None:
+    """Upload a wheel of ``name`` at ``version`` with the API ``token``, posting what twine
+    posts (one multipart request: quicker than running twine).
+
+    :raises ContractMismatch: the upload was refused.
+    """
+    filename, data = wheel(name, version)
+    fields = {
+        ":action": "file_upload",
+        "protocol_version": "1",
+        "metadata_version": "2.1",
+        "name": name,
+        "version": version,
+        "filetype": "bdist_wheel",
+        "pyversion": "py3",
+        "summary": "A probe package uploaded by the conformance harness.",
+        "md5_digest": hashlib.md5(data).hexdigest(),
+        "sha256_digest": hashlib.sha256(data).hexdigest(),
+    }
+    answer = client.request(
+        "POST",
+        UPLOAD,
+        data=fields,
+        files={"content": (filename, data, "application/octet-stream")},
+        auth=("__token__", token),
+    )
+    if answer.status_code != 200:
+        raise ContractMismatch(f"uploading {filename} for the fuzz answered {answer.status_code}")
+
+
+def new_project_name() -> str:
+    return "fuzz" + secrets.token_hex(5)
+
+
+def owned_project(setup: Setup, seat: Seat) -> None:
+    """``project`` (release ``version``) owned by the (logged-in) seat's account, uploaded with
+    ``token``, an API token for the whole account, named ``token_description``; ``password``."""
+    description = "fuzz " + secrets.token_hex(4)
+    password = seat.account.password
+    token = seat.client.create_api_token(description, password)
+    seat.known.update(token=token, token_description=description, password=password)
+    new_project(seat)
+
+
+def new_project(seat: Seat) -> None:
+    """Another ``project`` of the seat's account, release ``version``, in place of a deleted
+    one."""
+    name = new_project_name()
+    upload(seat.client, seat.known["token"], name, FIRST_VERSION)
+    seat.known.update(project=name, version=FIRST_VERSION)
+
+
+def new_release(seat: Seat) -> None:
+    """Another ``version`` of the seat's ``project``, in place of a deleted one."""
+    version = f"{Version(seat.known['version']).major + 1}.0"
+    upload(seat.client, seat.known["token"], seat.known["project"], version)
+    seat.known["version"] = version
+
+
+def upload_secrets(setup: Setup, seat: Seat) -> None:
+    """What uploads from a (logged-out) seat are made of, set up from another session:
+
+    ``project``, the account's project; ``token``, a valid API token for the whole account;
+    ``scoped_token``, a token for another of its projects only; ``removed_token``, a token
+    removed at once; ``password``; ``wheel``, the bytes of a wheel.
+    """
+    client = setup.make_client()
+    log_in(client, seat.account)
+    password = seat.account.password
+    token = client.create_api_token("fuzz uploads", password)
+    project, other = new_project_name(), new_project_name()
+    upload(client, token, project, FIRST_VERSION)
+    upload(client, token, other, FIRST_VERSION)
+    scoped = client.create_api_token("fuzz scoped", password, scope=f"scope:project:{other}")
+    removed = client.create_api_token("fuzz removed", password)
+    # Not checked here: a removed token that still works is what the fuzz is to find.
+    client.remove_api_token("fuzz removed", password)
+    seat.known.update(
+        project=project,
+        token=token,
+        scoped_token=scoped,
+        removed_token=removed,
+        password=password,
+        wheel=wheel(project, "2.0")[1],
+    )

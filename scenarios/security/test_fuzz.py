@@ -2,19 +2,26 @@
 
 ``FUZZ-NO-5XX-01``: no input makes the index answer 5xx. ``FUZZ-NO-LOGIN-01``: no input sent
 from a logged-out or pending-second-factor session logs it in or moves the pending login on.
+Two kinds of endpoint have a property of their own as well. Deleting a project or a release
+(``PROJECT-CONFIRM-01``, ``-02``): no input deletes it unless its typed confirmation names it;
+the confirmations are mostly near misses and by chance the name itself, and whatever an input
+deletes is made again for the next one. Uploads (``/legacy/``, HTTP basic authentication):
+no input without valid credentials is accepted (``UPLOAD-TOKEN-02``, ``-03``: a removed token,
+a token of another project, a wrong token, password or username, another scheme, none).
 
 :data:`ENDPOINTS` lists the endpoints of ``warehouse-contract.md`` and ``docs/pages.md`` that
-take input (a form, a JSON body or a query string; pages without input are left out), each
-with its fields and the state its requester must be in. Hypothesis generates each request:
+take input (a form, a JSON body, a query string, an upload; pages without input are left out),
+each with its fields and the state its requester must be in. Hypothesis generates each request:
 every field (the CSRF token among them) from a mix of well-formed values and anything at all
 (unicode with NUL and odd characters, up to 10 kB, empty, bytes), sometimes missing or twice,
 sometimes with an unknown field, rarely a raw body of random bytes; odd query strings (the
 pending login's token, the ``next`` and ``token`` parameters); WebAuthn credentials edited key
 by key, truncated, of the wrong JSON type, in bad base64url or random bytes. The requester
 opens the form's page first and sends the page's own CSRF token (mostly), so that input
-reaches the validation behind it.
+reaches the validation behind it; uploads send its account's API token (mostly) and a wheel of
+its project, named after the request's name and version.
 
-Generated inputs in the default run, the sum of the ``examples`` column: 2,310.
+Generated inputs in the default run, the sum of the ``examples`` column: 2,790.
 Settings: derandomized (the same inputs in every run), no example database, no deadline.
 """
 
@@ -30,10 +37,18 @@ import requests
 from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
+from packaging.utils import canonicalize_name
 
-from harness.client import REAUTH_FORM, TOTP_FORM, WEBAUTHN_AUTHENTICATE, WEBAUTHN_PROVISION
+from harness.client import (
+    API_TOKENS,
+    REAUTH_FORM,
+    TOTP_FORM,
+    WEBAUTHN_AUTHENTICATE,
+    WEBAUTHN_PROVISION,
+)
 from scenarios.security.inputs import Encoding, Fuzzed, Piece, decoded, send
 from scenarios.security.requesters import (
+    UPLOAD,
     Holder,
     Requester,
     Seat,
@@ -41,17 +56,25 @@ from scenarios.security.requesters import (
     Standing,
     State,
     assertion,
+    new_project,
+    new_release,
+    owned_project,
     registration,
     reset_link,
     stale_for_recovery_codes,
+    upload_secrets,
     verification_link,
 )
 from scenarios.security.strategies import (
     ASSERTION_PATHS,
     REGISTRATION_PATHS,
+    UPLOAD_FORM,
+    altered,
     anything,
+    confirmations,
     credentials,
     csrf_tokens,
+    descriptions,
     either,
     emails,
     json_texts,
@@ -60,14 +83,18 @@ from scenarios.security.strategies import (
     mostly,
     next_paths,
     no_queries,
+    odd_upload_fields,
     own,
     pending_queries,
     query_with,
     recovery_codes,
     requests_to,
     same_as,
+    token_scopes,
     totp_codes,
+    upload_credentials,
     usernames,
+    wrong_credentials,
 )
 
 pytestmark = pytest.mark.protocol
@@ -95,6 +122,42 @@ def has_a_key(seat: Seat) -> bool:
     return seat.client.get(TWO_FACTOR_SETTINGS).has("#webauthn-keys li[data-label]")
 
 
+PROJECT_SETTINGS = "/manage/project/{project}/settings/"
+RELEASE_PAGE = "/manage/project/{project}/release/{version}/"
+
+
+def names_project(typed: str, name: str) -> bool:
+    """True when ``typed`` names the project ``name``, as Warehouse compares them: whitespace
+    around it ignored, any spelling PEP 503 equates (case, runs of ``-_.``)."""
+    return canonicalize_name(typed.strip()) == canonicalize_name(name)
+
+
+def names_version(typed: str, version: str) -> bool:
+    """True when ``typed`` is ``version`` exactly, whitespace around it ignored."""
+    return typed.strip() == version
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """What a destructive endpoint deletes, and the typed confirmation that must name it.
+
+    :param field: the confirmation field.
+    :param known: the known value that names the thing (``project``, ``version``).
+    :param names: whether a typed value names it.
+    :param page: the thing's page: 200 while it exists, 404 once it is gone.
+    :param remake: makes another in its place (and updates the known values), after an input
+        deleted it, so that the next input has something to delete.
+    :param requirement: the catalogue requirement the confirmation meets.
+    """
+
+    field: str
+    known: str
+    names: Callable[[str, str], bool]
+    page: str
+    remake: Callable[[Seat], None]
+    requirement: str
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """A form or JSON endpoint of the contract and where its requests come from.
@@ -110,6 +173,11 @@ class Endpoint:
     :param guess: the field whose right value (a TOTP code) a request could guess by chance;
         such a request is not sent, because its success would be no finding.
     :param logs_in: a valid request logs in by contract (registration).
+    :param headers: request headers and their values (a value of None: the header is left out).
+    :param deletes: what a request deletes once its confirmation names it.
+    :param unauthorized: no request carries valid credentials, so none may be accepted.
+    :param usual: each field's well-formed value, when a request is to send them all but one to
+        three fields (see :func:`~scenarios.security.strategies.requests_to`).
     """
 
     name: str
@@ -124,6 +192,10 @@ class Endpoint:
     still_ready: Callable[[Seat], bool] | None = None
     guess: str | None = None
     logs_in: bool = False
+    headers: Mapping[str, SearchStrategy[Piece | None]] = field(default_factory=dict)
+    deletes: Deletion | None = None
+    unauthorized: bool = False
+    usual: Mapping[str, SearchStrategy[Piece]] | None = None
 
     def __str__(self) -> str:
         return f"{self.method} {self.route} ({self.standing.state.value})"
@@ -458,6 +530,120 @@ ENDPOINTS = (
         examples=120,
         still_ready=has_a_key,
     ),
+    # Logged in with two-factor authentication (which the current policy asks of anyone who
+    # manages tokens or projects), owning a project uploaded with an API token.
+    Endpoint(
+        "api-token-add",
+        "POST",
+        API_TOKENS,
+        {
+            "csrf_token": csrf_tokens,
+            "description": either(descriptions, known("token_description")),
+            "token_scope": either(token_scopes),
+        },
+        Standing(
+            State.LOGGED_IN,
+            Holder.TOTP,
+            page=API_TOKENS,
+            form="form#add-token-form",
+            needs=(owned_project,),
+        ),
+        examples=60,
+    ),
+    Endpoint(
+        "api-token-delete",
+        "POST",
+        f"{API_TOKENS}delete",
+        {
+            "csrf_token": csrf_tokens,
+            "macaroon_id": own("macaroon_id", st.integers(-1, 10_000).map(str)),
+            # Never the password itself: the token stays for the next request.
+            "confirm_password": either(altered("password")),
+        },
+        Standing(
+            State.LOGGED_IN,
+            Holder.TOTP,
+            page=API_TOKENS,
+            form="#api-tokens form.delete-token-form",
+            needs=(owned_project,),
+        ),
+        examples=60,
+    ),
+    Endpoint(
+        "project-delete",
+        "POST",
+        "/manage/project/{project}/delete_project/",
+        {
+            "csrf_token": csrf_tokens,
+            "confirm_project_name": confirmations("project", other="version"),
+        },
+        Standing(
+            State.LOGGED_IN,
+            Holder.TOTP,
+            page=PROJECT_SETTINGS,
+            form="form#delete-project-form",
+            needs=(owned_project,),
+        ),
+        examples=70,
+        deletes=Deletion(
+            "confirm_project_name",
+            "project",
+            names_project,
+            PROJECT_SETTINGS,
+            new_project,
+            "PROJECT-CONFIRM-01",
+        ),
+    ),
+    Endpoint(
+        "release-delete",
+        "POST",
+        RELEASE_PAGE,
+        {
+            "csrf_token": csrf_tokens,
+            "confirm_delete_version": confirmations("version", other="project"),
+        },
+        Standing(
+            State.LOGGED_IN,
+            Holder.TOTP,
+            page=RELEASE_PAGE,
+            form="form#delete-release-form",
+            needs=(owned_project,),
+        ),
+        examples=70,
+        deletes=Deletion(
+            "confirm_delete_version",
+            "version",
+            names_version,
+            RELEASE_PAGE,
+            new_release,
+            "PROJECT-CONFIRM-02",
+        ),
+    ),
+    # Uploads (HTTP basic authentication, no session): from a logged-out session, with the
+    # tokens of an account with two-factor authentication that owns a project.
+    Endpoint(
+        "upload",
+        "POST",
+        UPLOAD,
+        odd_upload_fields,
+        Standing(State.LOGGED_OUT, Holder.TOTP, needs=(upload_secrets,)),
+        examples=100,
+        encoding=Encoding.MULTIPART,
+        headers={"Authorization": upload_credentials},
+        usual=UPLOAD_FORM,
+    ),
+    Endpoint(
+        "upload-without-valid-credentials",
+        "POST",
+        UPLOAD,
+        odd_upload_fields,
+        Standing(State.LOGGED_OUT, Holder.TOTP, needs=(upload_secrets,)),
+        examples=120,
+        encoding=Encoding.MULTIPART,
+        headers={"Authorization": wrong_credentials},
+        unauthorized=True,
+        usual=UPLOAD_FORM,
+    ),
 )
 """Every endpoint of the contract that takes input, with its fields and requester's state."""
 
@@ -488,7 +674,8 @@ def attempt(endpoint: Endpoint, seat: Seat, fuzzed: Fuzzed) -> requests.Response
         reject()
     if endpoint.prime:
         seat.client.json_get(endpoint.prime.format(**seat.known))
-    return send(seat.client, endpoint.method, endpoint.route, endpoint.encoding, fuzzed, seat.known)
+    route = endpoint.route.format(**seat.known)
+    return send(seat.client, endpoint.method, route, endpoint.encoding, fuzzed, seat.known)
 
 
 def exchange(
@@ -530,6 +717,39 @@ def no_login(endpoint: Endpoint, seat: Seat, fuzzed: Fuzzed, answer: requests.Re
     )
 
 
+def deletes_only_what_is_named(
+    endpoint: Endpoint, seat: Seat, fuzzed: Fuzzed, answer: requests.Response
+) -> None:
+    """PROJECT-CONFIRM-01, -02: the thing is still there, unless a confirmation the request
+    typed names it; once it is gone, another is made for the next request (before a failure
+    too, so that the shrinker's smaller inputs have something to delete)."""
+    deletion = endpoint.deletes
+    assert deletion is not None, f"{endpoint} deletes nothing"
+    page = deletion.page.format(**seat.known)
+    status = seat.client.get(page).status
+    if status == 200:
+        return
+    assert status == 404, f"after {fuzzed!r} to {endpoint}, {page} answered {status}"
+    expected = seat.known[deletion.known]
+    typed = fuzzed.values(deletion.field, seat.known)
+    named = any(deletion.names(decoded(value), expected) for value in typed)
+    deletion.remake(seat)
+    assert named, (
+        f"{endpoint} deleted {deletion.known} {expected!r} though no {deletion.field} named it:"
+        f" {fuzzed!r} answered {answer.status_code} {answer.headers.get('Location')!r}"
+    )
+
+
+def no_upload_accepted(
+    endpoint: Endpoint, seat: Seat, fuzzed: Fuzzed, answer: requests.Response
+) -> None:
+    """UPLOAD-TOKEN-02, -03: an upload without valid credentials (a removed token, a token of
+    another project, a wrong one…) is refused: no 2xx."""
+    assert not 200 <= answer.status_code < 300, (
+        f"{endpoint} accepted {fuzzed!r}: {answer.status_code} {answer.text[:200]!r}"
+    )
+
+
 def moves_on(endpoint: Endpoint, answer: requests.Response) -> bool:
     """True for an answer that completes a login step: from a pending login, a redirect
     anywhere but the login page (where a refused one goes back) or WebAuthn's ``success`` JSON;
@@ -551,7 +771,7 @@ def fuzz(endpoint: Endpoint, setup: Setup, checks: tuple[Check, ...]) -> None:
     requester = Requester(setup, endpoint.standing)
 
     @settings(SETTINGS, max_examples=endpoint.examples)
-    @given(fuzzed=requests_to(endpoint.fields, endpoint.queries))
+    @given(fuzzed=requests_to(endpoint.fields, endpoint.queries, endpoint.headers, endpoint.usual))
     def each_request(fuzzed: Fuzzed) -> None:
         seat, answer = exchange(endpoint, requester, fuzzed)
         try:
@@ -570,11 +790,33 @@ def fuzz(endpoint: Endpoint, setup: Setup, checks: tuple[Check, ...]) -> None:
 
 
 def endpoints(*states: State, logs_in: bool = False) -> list:
-    """The endpoints of ``states`` (those whose valid request logs in, or the others)."""
+    """The endpoints of ``states`` (those whose valid request logs in, or the others), but
+    those with a test of their own (deletions, uploads without valid credentials)."""
     return [
         pytest.param(endpoint, id=endpoint.name)
         for endpoint in ENDPOINTS
-        if endpoint.standing.state in states and endpoint.logs_in is logs_in
+        if endpoint.standing.state in states
+        and endpoint.logs_in is logs_in
+        and endpoint.deletes is None
+        and not endpoint.unauthorized
+    ]
+
+
+def deletions() -> list:
+    """The destructive endpoints, each marked with the requirement its confirmation meets."""
+    return [
+        pytest.param(
+            endpoint, id=endpoint.name, marks=pytest.mark.requirement(endpoint.deletes.requirement)
+        )
+        for endpoint in ENDPOINTS
+        if endpoint.deletes is not None
+    ]
+
+
+def unauthorized() -> list:
+    """The endpoints whose requests all lack valid credentials (uploads)."""
+    return [
+        pytest.param(endpoint, id=endpoint.name) for endpoint in ENDPOINTS if endpoint.unauthorized
     ]
 
 
@@ -609,3 +851,24 @@ class TestLoggedIn:
     @pytest.mark.parametrize("endpoint", endpoints(State.LOGGED_IN, State.REAUTHENTICATED))
     def test_no_input_gets_a_server_error(self, endpoint: Endpoint, requester_setup: Setup) -> None:
         fuzz(endpoint, requester_setup, (no_server_error,))
+
+
+class TestDeletion:
+    @pytest.mark.destructive
+    @pytest.mark.requirement("FUZZ-NO-5XX-01")
+    @pytest.mark.parametrize("endpoint", deletions())
+    def test_no_input_gets_a_server_error_or_deletes_what_it_does_not_name(
+        self, endpoint: Endpoint, requester_setup: Setup
+    ) -> None:
+        fuzz(endpoint, requester_setup, (deletes_only_what_is_named, no_server_error))
+
+
+class TestUpload:
+    @pytest.mark.requirement(
+        "FUZZ-NO-5XX-01", "FUZZ-NO-LOGIN-01", "UPLOAD-TOKEN-02", "UPLOAD-TOKEN-03"
+    )
+    @pytest.mark.parametrize("endpoint", unauthorized())
+    def test_no_upload_without_valid_credentials_gets_a_server_error_or_is_accepted(
+        self, endpoint: Endpoint, requester_setup: Setup
+    ) -> None:
+        fuzz(endpoint, requester_setup, (no_server_error, no_upload_accepted, no_login))

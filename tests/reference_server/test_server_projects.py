@@ -152,3 +152,95 @@ class TestDeletion:
             "/manage/project/demo/delete_project/", {"confirm_project_name": "demo"}
         )
         assert refused.status_code == 404
+
+
+def role_id_of(flow: Flow, username: str) -> str:
+    """The id of ``username``'s role on "demo", from the collaboration page."""
+    page = flow.client.get("/manage/project/demo/collaboration/").get_data(as_text=True)
+    found = re.search(
+        rf'data-username="{username}".*?name="role_id" value="(\d+)"', page, re.DOTALL
+    )
+    assert found, page
+    return found.group(1)
+
+
+class TestCollaboration:
+    @pytest.fixture
+    def team(self, old_policy: Flow, make_flow) -> tuple[Flow, Flow, str]:
+        """The owner of "demo", and bob, its Maintainer by invitation; the role id of bob."""
+        assert upload(old_policy.app, old_policy.username, PASSWORD).status_code == 200
+        bob = make_flow(profile="2019-beta")
+        bob.username, bob.email = "bob", "bob@example.com"
+        assert bob.register().status_code == 303
+        assert bob.verify_email().status_code == 303
+        invited = old_policy.post(
+            "/manage/project/demo/collaboration/", {"username": "bob", "role_name": "Maintainer"}
+        )
+        assert invited.status_code == 303
+        link = old_policy.mail.link("Invitation to join demo")
+        assert bob.client.get(link).status_code == 200
+        assert bob.post(link, {"accept": "1"}).status_code == 303
+        return old_policy, bob, role_id_of(old_policy, "bob")
+
+    def test_an_accepted_invitation_lets_the_maintainer_upload(self, team) -> None:
+        _, bob, _ = team
+        assert upload(bob.app, "bob", PASSWORD, version="2.0").status_code == 200
+
+    def test_an_owner_can_make_a_maintainer_an_owner(self, team) -> None:
+        owner, bob, role_id = team
+        changed = owner.post(
+            "/manage/project/demo/collaboration/change/",
+            {"role_id": role_id, "role_name": "Owner"},
+        )
+        assert changed.status_code == 303
+        assert bob.client.get("/manage/project/demo/settings/").status_code == 200
+
+    def test_the_sole_owner_cannot_be_demoted(self, team) -> None:
+        owner, _, _ = team
+        own_id = role_id_of(owner, owner.username)
+        owner.post(
+            "/manage/project/demo/collaboration/change/",
+            {"role_id": own_id, "role_name": "Maintainer"},
+        )
+        assert owner.client.get("/manage/project/demo/settings/").status_code == 200
+
+    def test_a_declined_invitation_gives_no_role(self, old_policy: Flow, make_flow) -> None:
+        assert upload(old_policy.app, old_policy.username, PASSWORD).status_code == 200
+        carol = make_flow(profile="2019-beta")
+        carol.username, carol.email = "carol", "carol@example.com"
+        assert carol.register().status_code == 303
+        assert carol.verify_email().status_code == 303
+        old_policy.post(
+            "/manage/project/demo/collaboration/", {"username": "carol", "role_name": "Owner"}
+        )
+        link = old_policy.mail.link("Invitation to join demo")
+        assert carol.post(link, {"decline": "1"}).status_code == 303
+        assert upload(carol.app, "carol", PASSWORD, version="2.0").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "header", ["Basic \x80", "Basic ###", "Basic", "Bearer abc", "Basic " + "A" * 5000]
+)
+def test_a_malformed_authorization_header_is_refused_with_403(app: Flask, header: str) -> None:
+    """Found by the fuzz pass: a non-ASCII header used to give 500."""
+    response = app.test_client().post(
+        "/legacy/", data={":action": "file_upload"}, headers={"Authorization": header}
+    )
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"name": "ā"}, {"name": "demo", "version": "1.0ā"}, {"sha256_digest": "é"}],
+    ids=["non-ascii-name", "non-ascii-version", "non-ascii-digest"],
+)
+def test_non_ascii_fields_are_refused_with_400(old_policy: Flow, fields: dict[str, str]) -> None:
+    """Found by the fuzz pass: these used to give 500 (a non-ASCII reason phrase, and
+    hmac.compare_digest on non-ASCII text)."""
+    credentials = base64.b64encode(f"{old_policy.username}:{PASSWORD}".encode()).decode()
+    data = {":action": "file_upload", "name": "demo", "version": "1.0", **fields}
+    data["content"] = (io.BytesIO(b"x"), "demo-1.0-py3-none-any.whl")
+    response = old_policy.app.test_client().post(
+        "/legacy/", data=data, headers={"Authorization": f"Basic {credentials}"}
+    )
+    assert response.status_code == 400
