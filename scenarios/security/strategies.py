@@ -306,6 +306,8 @@ def confirmations(name: str, other: str) -> SearchStrategy[Piece]:
 
 TOKEN_SCOPES = ("scope:user", "scope:project:", "scope:", "scope:project", "scope:org:")
 
+role_names = st.sampled_from(["Owner", "Maintainer"])
+
 token_scopes = st.one_of(
     st.just(TOKEN_SCOPES[0]),
     joined(st.just(TOKEN_SCOPES[1]), known("project")),

@@ -21,7 +21,7 @@ opens the form's page first and sends the page's own CSRF token (mostly), so tha
 reaches the validation behind it; uploads send its account's API token (mostly) and a wheel of
 its project, named after the request's name and version.
 
-Generated inputs in the default run, the sum of the ``examples`` column: 2,790.
+Generated inputs in the default run, the sum of the ``examples`` column: 2,940.
 Settings: derandomized (the same inputs in every run), no example database, no deadline.
 """
 
@@ -89,7 +89,9 @@ from scenarios.security.strategies import (
     query_with,
     recovery_codes,
     requests_to,
+    role_names,
     same_as,
+    texts,
     token_scopes,
     totp_codes,
     upload_credentials,
@@ -124,6 +126,7 @@ def has_a_key(seat: Seat) -> bool:
 
 PROJECT_SETTINGS = "/manage/project/{project}/settings/"
 RELEASE_PAGE = "/manage/project/{project}/release/{version}/"
+COLLABORATION = "/manage/project/{project}/collaboration/"
 
 
 def names_project(typed: str, name: str) -> bool:
@@ -618,6 +621,69 @@ ENDPOINTS = (
             new_release,
             "PROJECT-CONFIRM-02",
         ),
+    ),
+    # Collaborators: the owner's forms; the project's only role is the owner's, whom no input
+    # can remove or demote (the sole owner), so the project stays for the next input.
+    Endpoint(
+        "collaborator-invite",
+        "POST",
+        COLLABORATION,
+        {
+            "csrf_token": csrf_tokens,
+            "username": either(usernames),
+            "role_name": either(role_names),
+        },
+        Standing(
+            State.LOGGED_IN,
+            Holder.TOTP,
+            page=COLLABORATION,
+            form="form#invite-form",
+            needs=(owned_project,),
+        ),
+        examples=40,
+    ),
+    Endpoint(
+        "collaborator-change-role",
+        "POST",
+        COLLABORATION + "change/",
+        {
+            "csrf_token": csrf_tokens,
+            "role_id": own("role_id", st.integers(-1, 10_000).map(str)),
+            "role_name": either(role_names),
+        },
+        Standing(
+            State.LOGGED_IN,
+            Holder.TOTP,
+            page=COLLABORATION,
+            form="#collaborators form.change-role-form",
+            needs=(owned_project,),
+        ),
+        examples=40,
+    ),
+    Endpoint(
+        "collaborator-remove",
+        "POST",
+        COLLABORATION + "delete/",
+        {
+            "csrf_token": csrf_tokens,
+            "role_id": own("role_id", st.integers(-1, 10_000).map(str)),
+            "confirm_username": either(usernames),
+        },
+        Standing(
+            State.LOGGED_IN,
+            Holder.TOTP,
+            page=COLLABORATION,
+            form="#collaborators form.delete-role-form",
+            needs=(owned_project,),
+        ),
+        examples=40,
+    ),
+    Endpoint.query_only(
+        "project-role-invitation",
+        "/account/verify-project-role/",
+        Standing(State.LOGGED_IN, Holder.TOTP),
+        examples=30,
+        queries=query_with("token", either(texts())),
     ),
     # Uploads (HTTP basic authentication, no session): from a logged-out session, with the
     # tokens of an account with two-factor authentication that owns a project.
