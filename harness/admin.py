@@ -3,7 +3,7 @@
 ``reference-server admin`` acts on the server's database directly, as the index's admins act
 on theirs: wipe a user's security keys, reset two-factor authentication for account
 recovery. Only the bundled server has it: a remote target's :attr:`Target.admin` is None, and
-a scenario that needs it skips there. Passwords go to the command on standard input.
+a scenario that needs it skips there.
 """
 
 from __future__ import annotations
@@ -30,14 +30,6 @@ class AdminCommands:
     def __repr__(self) -> str:
         return f"AdminCommands({self.database_url!r})"
 
-    def create_user(self, username: str, email: str, password: str) -> None:
-        """An account with a verified address."""
-        self._run("create-user", username, email, stdin=password + "\n")
-
-    def create_project(self, name: str, owner: str) -> None:
-        """An empty project owned by ``owner``."""
-        self._run("create-project", name, owner)
-
     def wipe_webauthn(self, username: str) -> None:
         """Remove every security key of ``username`` (the user is mailed)."""
         self._run("wipe-webauthn", username)
@@ -46,7 +38,7 @@ class AdminCommands:
         """Remove ``username``'s TOTP, security keys and recovery codes (the user is mailed)."""
         self._run("reset-2fa", username)
 
-    def _run(self, *args: str, stdin: str = "") -> str:
+    def _run(self, *args: str) -> None:
         command = [
             sys.executable,
             "-m",
@@ -56,10 +48,7 @@ class AdminCommands:
             f"--smtp={self.smtp}",
             *args,
         ]
-        run = subprocess.run(
-            command, input=stdin, capture_output=True, text=True, timeout=self.timeout
-        )
+        run = subprocess.run(command, capture_output=True, text=True, timeout=self.timeout)
         if run.returncode != 0:
             last = (run.stderr.strip().splitlines() or ["no output"])[-1]
             raise AdminRefused(f"`reference-server admin {args[0]}` failed: {last}")
-        return run.stdout.strip()
