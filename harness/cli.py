@@ -12,17 +12,33 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
+from harness import doctor
 from harness import selftest as detection
 from harness.catalogue import Catalogue, CatalogueError
 from harness.collection import collect_tests_by_requirement
 from harness.errors import CollectionError, HarnessError
+from harness.plugin import AUTHENTICATORS
+from harness.report.build import build_report
+from harness.report.results import Status
+from harness.run import end_screen, execute
 
 PROJECT = Path(__file__).resolve().parent.parent
+
+
+SUITES = sorted(
+    folder.name
+    for folder in (PROJECT / "scenarios").iterdir()
+    if folder.is_dir() and any(folder.glob("test_*.py"))
+)
+BROWSERS = ("chromium", "firefox", "webkit")
+
+
+def _workers(value: str) -> str:
+    if value == "auto" or (value.isdigit() and int(value) >= 1):
+        return value
+    raise argparse.ArgumentTypeError(f"a number of 1 or more, or auto, not {value!r}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,12 +55,76 @@ def build_parser() -> argparse.ArgumentParser:
         help="target profile: reference, reference-2019 or a .toml file (default: reference)",
     )
     run.add_argument(
+        "--suite",
+        action="append",
+        choices=SUITES,
+        default=[],
+        help="run only this suite (repeatable; default: all)",
+    )
+    run.add_argument(
+        "--requirement",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="run only the tests of this requirement (repeatable; `harness catalogue` lists them)",
+    )
+    run.add_argument(
+        "--authenticator",
+        choices=[*AUTHENTICATORS, "hid"],
+        help="the WebAuthn scenarios run with this authenticator only (default: every software"
+        " one); hid: a plugged-in security key",
+    )
+    run.add_argument(
+        "--browser",
+        choices=BROWSERS,
+        default="chromium",
+        help="the browser of the browser-level scenarios (default: chromium)",
+    )
+    run.add_argument("--headed", action="store_true", help="show the browser while it runs")
+    run.add_argument(
+        "--workers",
+        type=_workers,
+        default=None,
+        metavar="N",
+        help="tests at once, each worker with its own bundled server: a number or auto"
+        " (default: auto for the bundled server, 1 against --base-url)",
+    )
+    run.add_argument(
+        "--disable-check",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="start the bundled server with this security check off, to see the report of a"
+        " failing run (`reference-server --list-checks` names them)",
+    )
+    run.add_argument(
+        "--allow-destructive",
+        action="store_true",
+        help="also run the destructive scenarios against --base-url (never against pypi.org)",
+    )
+    run.add_argument(
+        "--scenarios",
+        type=Path,
+        default=PROJECT / "scenarios",
+        metavar="FOLDER",
+        help="where the tests are (default: the project's scenarios/); --suite names its folders",
+    )
+    run.add_argument(
         "--reports",
         type=Path,
         default=Path("reports"),
         help="folder that receives <timestamp>/ and latest (default: ./reports)",
     )
     run.add_argument("pytest_args", nargs="*", help="after --: passed to pytest as they are")
+    doctor.add_arguments(
+        commands.add_parser(
+            "doctor", help="check everything a run needs; say how to fix what is not"
+        )
+    )
+    report = commands.add_parser(
+        "report", help="build the report of a run's folder again from its Allure results"
+    )
+    report.add_argument("folder", type=Path, help="a run's folder, e.g. reports/latest")
     catalogue = commands.add_parser(
         "catalogue",
         help="list each requirement with the tests that check it; flag those with none",
@@ -75,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="servers and pytest runs at once (default: one per CPU, here %(default)s)",
     )
     selftest.add_argument("pytest_args", nargs="*", help="after --: passed to each pytest run")
-    for command in (catalogue, selftest):
+    for command in (catalogue, selftest, report):
         command.add_argument(
             "--catalogue",
             type=Path,
@@ -91,42 +171,6 @@ def build_parser() -> argparse.ArgumentParser:
             help="where the tests are (default: the project's scenarios/)",
         )
     return parser
-
-
-def new_report_folder(reports: Path) -> Path:
-    """Make ``reports/<UTC timestamp>/`` and point ``reports/latest`` at it."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    folder = reports / stamp
-    folder.mkdir(parents=True, exist_ok=False)
-    latest = reports / "latest"
-    if latest.is_symlink() or latest.exists():
-        latest.unlink()
-    latest.symlink_to(stamp, target_is_directory=True)
-    return folder
-
-
-def run(args: argparse.Namespace) -> int:
-    try:
-        folder = new_report_folder(args.reports)
-    except OSError as error:
-        print(f"harness: error: cannot create the report folder: {error}", file=sys.stderr)
-        return 2
-    pytest_args = [
-        str(PROJECT / "scenarios"),
-        f"--rootdir={PROJECT}",
-        f"--target-profile={args.target_profile}",
-        f"--junitxml={folder / 'junit.xml'}",
-        f"--alluredir={folder / 'allure-results'}",
-        f"--output={folder / 'artifacts'}",
-        # Playwright's traces record every typed value, passwords included, so they stay off
-        # until they can be kept without secrets.
-        "--screenshot=only-on-failure",
-        *([f"--base-url={args.base_url}"] if args.base_url else []),
-        *args.pytest_args,
-    ]
-    status = pytest.main(pytest_args)
-    print(f"harness: report in {folder}")
-    return int(status)
 
 
 def catalogue(args: argparse.Namespace) -> int:
@@ -203,13 +247,30 @@ def selftest(args: argparse.Namespace) -> int:
     return 0 if all(verdict.caught for verdict in verdicts) else 1
 
 
+def report(args: argparse.Namespace) -> int:
+    """Build (again) the report of a run's folder: 0 all met, 1 a requirement failed, 2 none."""
+    try:
+        built = build_report(args.folder, Catalogue.load(args.catalogue))
+    except HarnessError as error:
+        print(f"harness: error: {error}", file=sys.stderr)
+        return 2
+    print(end_screen(built))
+    wrong = [v for v in built.verdicts if v.status in (Status.FAILED, Status.ERROR)]
+    return 1 if wrong else 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
     if args.command == "catalogue":
         return catalogue(args)
     if args.command == "selftest":
         return selftest(args)
-    return run(args)
+    if args.command == "doctor":
+        return doctor.run(args)
+    if args.command == "report":
+        return report(args)
+    return execute(args, argv)
 
 
 if __name__ == "__main__":

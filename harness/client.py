@@ -19,7 +19,8 @@ import requests
 from bs4 import BeautifulSoup, Tag
 
 from harness.errors import ContractMismatch
-from harness.redaction import Secret
+from harness.redaction import Secret, otpauth_uri
+from harness.report.steps import request_step, step_per_method
 from virtual_authenticators.base import Authenticator
 
 REAUTH_FORM = "form#reauthenticate-form"
@@ -156,8 +157,16 @@ class HtmlPage:
         return self.texts(f"ul#{field}-errors li" if field else "ul.form-errors li")
 
 
+TRANSPORT = frozenset(
+    {"url", "use_session_id", "request", "get", "post", "follow", "submit", "submit_page"}
+    | {"csrf_token", "json_get", "json_post"}
+)
+"""The client's plumbing: its requests show as steps of their own, so it needs none."""
+
+
 class IndexClient:
-    """One browser-like HTTP session with a target.
+    """One browser-like HTTP session with a target; each action it takes and each request it
+    sends shows as a step in the report.
 
     :param base_url: the target's root URL.
     :param timeout: seconds for each request.
@@ -175,8 +184,9 @@ class IndexClient:
 
     @property
     def session_id(self) -> str | None:
-        """The current ``session_id`` cookie, if any."""
-        return self.http.cookies.get("session_id")
+        """The current ``session_id`` cookie, if any (a secret: it logs the session in)."""
+        value = self.http.cookies.get("session_id")
+        return None if value is None else Secret(value)
 
     def use_session_id(self, session_id: str) -> None:
         """Send ``session_id`` from now on, as a stolen or planted cookie would be sent."""
@@ -194,10 +204,18 @@ class IndexClient:
 
         ``kwargs`` go to ``requests`` as they are, so a request may carry what no form sends:
         a field twice (``data`` or ``files`` as a list of pairs), a raw body of bytes.
+
+        The cookies the target sets are secrets (a session cookie logs its holder in): they
+        are kept out of reports from now on.
         """
-        return self.http.request(
-            method, self.url(path), allow_redirects=False, timeout=self.timeout, **kwargs
-        )
+        url = self.url(path)
+        with request_step(method, url):
+            response = self.http.request(
+                method, url, allow_redirects=False, timeout=self.timeout, **kwargs
+            )
+        for cookie in response.cookies:
+            Secret(cookie.value or "")
+        return response
 
     def get(self, path: str, **kwargs) -> HtmlPage:
         """GET ``path`` without following redirects."""
@@ -321,14 +339,13 @@ class IndexClient:
     def provision_totp_secret(self, password: str) -> tuple[HtmlPage, str]:
         """Open TOTP provisioning; the page and the ``otpauth://`` URI of its QR code."""
         page = self.open_sensitive("/manage/account/totp-provision", password)
-        uri = str(page.one(".totp-form__qr img").get("aria-label", ""))
-        return page, uri
+        return page, otpauth_uri(str(page.one(".totp-form__qr img").get("aria-label", "")))
 
     def generate_recovery_codes(self, password: str, regenerate: bool = False) -> list[str]:
         """Generate (or regenerate) recovery codes and return the eight shown."""
         path = "/manage/account/recovery-codes/" + ("regenerate" if regenerate else "generate")
         page = self.open_sensitive(path, password)
-        codes = page.texts(".recovery-codes ul li code")
+        codes = [Secret(code) for code in page.texts(".recovery-codes ul li code")]
         if not codes:
             raise ContractMismatch(f"{path} answered {page.status} without recovery codes")
         return codes
@@ -458,6 +475,9 @@ class IndexClient:
             totp_value=code,
             remember_device=str(box.get("value", "on")),
         )
+
+
+step_per_method(IndexClient, skip=TRANSPORT)
 
 
 def at_once(*sends: Callable[[], T]) -> list[T]:

@@ -12,12 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import BrowserType
 
+from harness import browsers
 from harness.accounts import AccountFactory, TestAccount
 from harness.catalogue import Catalogue, Requirement
 from harness.client import IndexClient
 from harness.errors import HarnessError
 from harness.mail import Mailbox
+from harness.redaction import known_secrets
+from harness.report import evidence, labels
+from harness.report.scrub import scrub_file, scrub_text, scrub_tree
 from harness.safety import destructive_refusal
 from harness.targets import BundledServer, Profile, Target
 
@@ -27,7 +32,12 @@ MARKERS = {
     "destructive": "changes or deletes data a shared staging server may care about",
     "hardware": "needs a real security key and a person to touch it",
     "requirement(*ids)": "the conformance requirement ids the test checks (harness/catalogue.toml)",
+    "authenticator(*names)": "the authenticators the test uses (see --authenticator)",
 }
+
+AUTHENTICATORS = ("soft", "ctap", "cdp", "playwright", "bridge")
+"""What ``--authenticator`` chooses from: the software keys (soft-webauthn's, the CTAP2 device),
+Chromium's DevTools key, Playwright's credentials, and a Python key bridged into the page."""
 
 REQUIREMENTS = pytest.StashKey[tuple[Requirement, ...]]()
 """The requirements a collected test checks, in the order its markers name them."""
@@ -65,6 +75,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="the requirements catalogue (default: the bundled harness/catalogue.toml)",
     )
     group.addoption(
+        "--authenticator",
+        choices=AUTHENTICATORS,
+        default=None,
+        help="run the scenarios that run with several authenticators only with this one;"
+        " scenarios with one fixed authenticator, or none, run as usual",
+    )
+    group.addoption(
         "--allow-destructive",
         action="store_true",
         help="run the `destructive` scenarios against --base-url too (they always run against the"
@@ -75,6 +92,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for marker, text in MARKERS.items():
         config.addinivalue_line("markers", f"{marker}: {text}")
+    config.pluginmanager.register(SystemBrowser(), "harness.system-browser")
     if config.getoption("disable_check") and config.getoption("base_url", None):
         raise pytest.UsageError("--disable-check applies to the bundled server, not --base-url")
     try:
@@ -94,6 +112,7 @@ def pytest_collection_modifyitems(
     each test to the catalogue: refuse unknown ids, select by ``--requirement``, and skip a test
     when none of its requirements applies to the target's policy."""
     _skip_refused_destructive(config, items)
+    _keep_chosen_authenticator(config, items)
     named = {item: _requirement_ids(item) for item in items}
     selected = config.getoption("requirement")
     if not selected and not any(named.values()):
@@ -112,7 +131,14 @@ def pytest_collection_modifyitems(
             + "\n  ".join(unknown)
         )
     for item, ids in named.items():
-        item.stash[REQUIREMENTS] = tuple(catalogue[requirement_id] for requirement_id in ids)
+        requirements = tuple(catalogue[requirement_id] for requirement_id in ids)
+        item.stash[REQUIREMENTS] = requirements
+        # Reports (JUnit properties, and the run's summary through Allure) carry the ids.
+        item.user_properties.append(("requirements", " ".join(ids)))
+        suite = labels.suite_of(item.nodeid)
+        if suite is not None:
+            for mark in labels.allure_marks(requirements, suite):
+                item.add_marker(mark)
     if selected:
         kept = [item for item in items if set(named[item]) & set(selected)]
         deselected = [item for item in items if not set(named[item]) & set(selected)]
@@ -139,6 +165,22 @@ def _skip_refused_destructive(config: pytest.Config, items: list[pytest.Item]) -
             item.add_marker(pytest.mark.skip(reason=reason))
 
 
+def _keep_chosen_authenticator(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the tests marked with authenticators none of which is ``--authenticator``."""
+    chosen = config.getoption("authenticator")
+    if chosen is None:
+        return
+
+    def uses(item: pytest.Item) -> set[str]:
+        return {name for mark in item.iter_markers("authenticator") for name in mark.args}
+
+    deselected = [item for item in items if uses(item) and chosen not in uses(item)]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        gone = set(deselected)
+        items[:] = [item for item in items if item not in gone]
+
+
 def _requirement_ids(item: pytest.Item) -> tuple[str, ...]:
     """The ids named by the item's ``requirement`` markers, each once, in order.
 
@@ -157,6 +199,22 @@ def _catalogue(config: pytest.Config) -> Catalogue:
         return Catalogue.load(config.getoption("catalogue"))
     except HarnessError as error:
         raise pytest.UsageError(str(error)) from None
+
+
+class SystemBrowser:
+    """Overrides pytest-playwright's ``browser_type_launch_args``; registered in
+    ``pytest_configure``, after pytest-playwright, so that its fixture is the one used."""
+
+    @pytest.fixture(scope="session")
+    def browser_type_launch_args(
+        self, browser_type_launch_args: dict, browser_type: BrowserType
+    ) -> dict:
+        """pytest-playwright's launch arguments, plus the system's Chromium when Playwright
+        has none of its own."""
+        try:
+            return {**browser_type_launch_args, **browsers.launch_args(browser_type)}
+        except HarnessError as error:
+            pytest.exit(f"harness: {error}", returncode=2)
 
 
 @pytest.fixture(scope="session")
@@ -245,3 +303,84 @@ def make_account(target: Target) -> Callable[..., TestAccount]:
         return factory.create(**traits)
 
     return make
+
+
+_PHASES = pytest.StashKey[dict[str, pytest.TestReport]]()
+_CONSOLE = pytest.StashKey[evidence.ConsoleLog]()
+
+
+@pytest.fixture(autouse=True)
+def _browser_console(request: pytest.FixtureRequest) -> Iterator[None]:
+    """For a test with a browser, records the console of every context it opens (kept as
+    evidence if it fails). Autouse fixtures are set up first, so no context is missed."""
+    if "browser" not in request.fixturenames:
+        yield
+        return
+    browser = request.getfixturevalue("browser")
+    log = request.node.stash[_CONSOLE] = evidence.ConsoleLog()
+    new_context = browser.new_context
+
+    def watched_context(*args: Any, **kwargs: Any) -> Any:
+        context = new_context(*args, **kwargs)
+        log.watch(context)
+        return context
+
+    browser.new_context = watched_context
+    yield
+    del browser.new_context
+
+
+@pytest.hookimpl(hookwrapper=True, trylast=True)
+def pytest_runtest_makereport(item: pytest.Item) -> Iterator[None]:
+    """Keeps each phase's report for the evidence hook; starts a failure's text with the
+    requirements it breaks and their severities (Allure's categories read them); scrubs the
+    secrets this process knows out of it (JUnit XML and the terminal show it)."""
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    item.stash.setdefault(_PHASES, {})[report.when] = report
+    browser = getattr(item, "funcargs", {}).get("browser")
+    if browser is not None and report.when != "teardown":
+        evidence.keep_cookies_secret(browser.contexts)
+    if report.failed:
+        broken = ", ".join(f"{r.id} [{r.severity}]" for r in item.stash.get(REQUIREMENTS, ()))
+        text = f"checks {broken}\n\n{report.longreprtext}" if broken else report.longreprtext
+        report.longrepr = scrub_text(text, known_secrets())
+    report.sections = [
+        (title, scrub_text(content, known_secrets())) for title, content in report.sections
+    ]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    """After a failure, keeps the browser's evidence before the contexts close: a screenshot of
+    each open page (secrets masked) and the console; once they have closed, Playwright's
+    traces (pytest-playwright's ``--tracing``), scrubbed."""
+    phases = item.stash.get(_PHASES, {})
+    failed = any(report.failed for report in phases.values())
+    folder_name = item.funcargs.get("output_path") if hasattr(item, "funcargs") else None
+    folder = Path(folder_name) if folder_name else None
+    if failed and folder is not None and "browser" in item.funcargs:
+        folder.mkdir(parents=True, exist_ok=True)
+        evidence.keep_screenshots(item.funcargs["browser"].contexts, folder)
+        if _CONSOLE in item.stash:
+            evidence.keep_console_log(item.stash[_CONSOLE], folder)
+    yield
+    if failed and folder is not None and folder.is_dir():
+        evidence.keep_traces(folder)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Last thing in each process (each xdist worker too): scrub the secrets it made out of
+    every report file written by now."""
+    results = config.getoption("allure_report_dir", None)
+    written = [
+        results,
+        config.getoption("xmlpath", None),
+        config.getoption("output", None) if results else None,
+    ]
+    for path in map(Path, filter(None, written)):
+        if path.is_dir():
+            scrub_tree(path, known_secrets())
+        elif path.is_file():
+            scrub_file(path, known_secrets())

@@ -6,6 +6,8 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Locator, Page
 
+from harness.report.steps import step_per_method
+
 
 class IndexPage:
     """A page of the index; subclasses add what their page has.
@@ -14,6 +16,11 @@ class IndexPage:
     """
 
     path = "/"
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        # Every page object's actions show as steps in the report, as IndexPage's own do.
+        super().__init_subclass__(**kwargs)
+        step_per_method(cls)
 
     def __init__(self, page: Page) -> None:
         self.page = page
@@ -47,3 +54,6 @@ class IndexPage:
         """Press the header's "Log out" button and wait for the index page."""
         with self.page.expect_navigation():
             self.page.locator("form#logout-form button[type=submit]").click()
+
+
+step_per_method(IndexPage)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from harness.pages.base import IndexPage
 from harness.pages.reauthenticate import ReauthenticateForm
+from harness.redaction import Secret
 
 
 class RecoveryCodesPage(IndexPage):
@@ -16,7 +17,7 @@ class RecoveryCodesPage(IndexPage):
         self.open(self.path.replace("generate", "regenerate") if regenerate else self.path)
         ReauthenticateForm(self.page).confirm_if_asked(password)
         return [
-            code.strip()
+            Secret(code.strip())
             for code in self.page.locator(".recovery-codes ul li code").all_inner_texts()
         ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from harness.pages.base import IndexPage
+from harness.redaction import Secret, otpauth_uri
 
 
 class TotpProvisionPage(IndexPage):
@@ -10,11 +11,13 @@ class TotpProvisionPage(IndexPage):
 
     def otpauth_uri(self) -> str:
         """The ``otpauth://`` URI the QR code carries in its ``aria-label``."""
-        return self.page.locator(".totp-form__qr img").get_attribute("aria-label") or ""
+        label = self.page.locator(".totp-form__qr img").get_attribute("aria-label")
+        return otpauth_uri(label or "")
 
     def manual_secret(self) -> str:
         """The secret shown for typing into an app by hand."""
-        return self.page.locator(".totp-form__manual-code code").inner_text().replace(" ", "")
+        code = self.page.locator(".totp-form__manual-code code").inner_text()
+        return Secret(code.replace(" ", ""))
 
     def confirm(self, code: str) -> None:
         """Type the app's code and press "Set up application"."""

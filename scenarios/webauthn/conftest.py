@@ -16,9 +16,16 @@ from virtual_authenticators.faulty import Fault
 from virtual_authenticators.kinds import SOFTWARE_KEYS, SoftwareKey, kinds_with, software_key
 from virtual_authenticators.playwright_credentials import PlaywrightCredentials
 
-BROWSER_KEYS = ["cdp-ctap2", "cdp-u2f", "bridge-soft", "bridge-ctap", "playwright-credentials"]
-"""Every browser-level way: Chromium's DevTools key (FIDO2 and U2F), each software key bridged
-into the page, and Playwright's own ``context.credentials``."""
+BROWSER_KEYS = {
+    "cdp-ctap2": ("cdp",),
+    "cdp-u2f": ("cdp",),
+    "bridge-soft": ("bridge", "soft"),
+    "bridge-ctap": ("bridge", "ctap"),
+    "playwright-credentials": ("playwright",),
+}
+"""Every browser-level way, with the authenticators (``--authenticator``) it uses: Chromium's
+DevTools key (FIDO2 and U2F), each software key bridged into the page, and Playwright's own
+``context.credentials``."""
 
 CEREMONY_FAULTS = [
     Fault.WRONG_ORIGIN,
@@ -89,7 +96,9 @@ STEP_REQUIREMENTS: Mapping[str, Mapping[Fault | None, tuple[str, ...]]] = {
 MakeKey = Callable[..., SoftwareKey]
 
 
-@pytest.fixture(params=list(SOFTWARE_KEYS))
+@pytest.fixture(
+    params=[pytest.param(kind, marks=pytest.mark.authenticator(kind)) for kind in SOFTWARE_KEYS]
+)
 def key_kind(request: pytest.FixtureRequest) -> str:
     """Each kind of software key (see :mod:`virtual_authenticators.kinds`), in turn."""
     return request.param
@@ -110,7 +119,7 @@ def with_kinds(faults: list[Fault | None], ceremony: Literal["registration", "as
             kind,
             fault,
             id=f"{kind}-{fault.value if fault else 'honest'}",
-            marks=pytest.mark.requirement(*requirements[fault]),
+            marks=[pytest.mark.requirement(*requirements[fault]), pytest.mark.authenticator(kind)],
         )
         for kind, fault in kinds_with(faults)
     ]
@@ -137,7 +146,12 @@ class KeyedPage:
     """How many credentials the key holds now."""
 
 
-@pytest.fixture(params=BROWSER_KEYS)
+@pytest.fixture(
+    params=[
+        pytest.param(kind, marks=pytest.mark.authenticator(*uses))
+        for kind, uses in BROWSER_KEYS.items()
+    ]
+)
 def keyed_page(
     request: pytest.FixtureRequest,
     new_context: Callable[..., BrowserContext],

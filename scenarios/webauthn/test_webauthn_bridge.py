@@ -28,7 +28,7 @@ from virtual_authenticators.bridge import PageBridge
 from virtual_authenticators.faulty import Fault
 from virtual_authenticators.kinds import SoftwareKey
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.authenticator("bridge")]
 
 VALIDATE_PATH = "/account/webauthn-authenticate/validate"
 PROVISION_VALIDATE_PATH = "/manage/account/webauthn-provision/validate"
