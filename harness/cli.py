@@ -1,11 +1,8 @@
-"""The ``harness`` command: ``harness run`` runs the scenario suites and keeps the report;
-``harness catalogue`` lists the requirements with the tests that check them; ``harness
-selftest`` turns each security check of the bundled server off in turn and shows which
-scenarios notice.
-
-``harness run`` writes each run under ``reports/<UTC timestamp>/`` (``junit.xml``,
-``allure-results/``, screenshots of failed browser tests) and points
-``reports/latest`` at it. Arguments after ``--`` go to pytest unchanged.
+"""The ``harness`` command: ``harness run`` runs the scenario suites and writes the report
+(:mod:`harness.run`); ``harness doctor`` checks what a run needs; ``harness report`` builds a
+run's report again; ``harness catalogue`` lists the requirements with the tests that check
+them; ``harness selftest`` turns each security check of the bundled server off in turn and
+shows which scenarios notice. Arguments after ``--`` go to pytest unchanged.
 """
 
 from __future__ import annotations
@@ -103,13 +100,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="also run the destructive scenarios against --base-url (never against pypi.org)",
     )
     run.add_argument(
-        "--scenarios",
-        type=Path,
-        default=PROJECT / "scenarios",
-        metavar="FOLDER",
-        help="where the tests are (default: the project's scenarios/); --suite names its folders",
-    )
-    run.add_argument(
         "--reports",
         type=Path,
         default=Path("reports"),
@@ -155,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="servers and pytest runs at once (default: one per CPU, here %(default)s)",
     )
     selftest.add_argument("pytest_args", nargs="*", help="after --: passed to each pytest run")
-    for command in (catalogue, selftest, report):
+    for command in (catalogue, selftest, run, report):
         command.add_argument(
             "--catalogue",
             type=Path,
@@ -163,12 +153,14 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="PATH",
             help="the requirements catalogue (default: the bundled harness/catalogue.toml)",
         )
+    for command in (catalogue, selftest, run):
         command.add_argument(
             "--scenarios",
             type=Path,
             default=PROJECT / "scenarios",
             metavar="FOLDER",
-            help="where the tests are (default: the project's scenarios/)",
+            help="where the tests are (default: the project's scenarios/; --suite names its"
+            " folders)",
         )
     return parser
 

@@ -334,7 +334,8 @@ def _browser_console(request: pytest.FixtureRequest) -> Iterator[None]:
 def pytest_runtest_makereport(item: pytest.Item) -> Iterator[None]:
     """Keeps each phase's report for the evidence hook; starts a failure's text with the
     requirements it breaks and their severities (Allure's categories read them); scrubs the
-    secrets this process knows out of it (JUnit XML and the terminal show it)."""
+    secrets this process knows out of a failure's text and output (JUnit XML and the terminal
+    show them)."""
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
     item.stash.setdefault(_PHASES, {})[report.when] = report
@@ -342,12 +343,15 @@ def pytest_runtest_makereport(item: pytest.Item) -> Iterator[None]:
     if browser is not None and report.when != "teardown":
         evidence.keep_cookies_secret(browser.contexts)
     if report.failed:
+        # Only a failure's text and output reach JUnit and the terminal; Allure's files are
+        # scrubbed at the end (pytest_unconfigure), so passing tests cost nothing here.
+        secrets = known_secrets()
         broken = ", ".join(f"{r.id} [{r.severity}]" for r in item.stash.get(REQUIREMENTS, ()))
         text = f"checks {broken}\n\n{report.longreprtext}" if broken else report.longreprtext
-        report.longrepr = scrub_text(text, known_secrets())
-    report.sections = [
-        (title, scrub_text(content, known_secrets())) for title, content in report.sections
-    ]
+        report.longrepr = scrub_text(text, secrets)
+        report.sections = [
+            (title, scrub_text(content, secrets)) for title, content in report.sections
+        ]
 
 
 @pytest.hookimpl(hookwrapper=True)

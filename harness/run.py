@@ -15,7 +15,6 @@ import sys
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import TextIO
 
 import pytest
 
@@ -41,7 +40,7 @@ def execute(args: argparse.Namespace, argv: list[str]) -> int:
     try:
         browser = preflight(args)
         profile = Profile.load(args.target_profile)
-        catalogue = Catalogue.load()
+        catalogue = Catalogue.load(args.catalogue)
         folder = new_report_folder(args.reports)
     except HarnessError as error:
         print(f"harness: error: {error}", file=sys.stderr)
@@ -135,6 +134,7 @@ def pytest_arguments(args: argparse.Namespace, folder: Path) -> list[str]:
         *(["--allow-destructive"] if args.allow_destructive else []),
         *([f"--authenticator={args.authenticator}"] if args.authenticator else []),
         *(f"--requirement={requirement}" for requirement in args.requirement),
+        *([f"--catalogue={args.catalogue}"] if args.catalogue else []),
         *(f"--disable-check={check}" for check in args.disable_check),
         *(["-n", workers] if workers != "1" else []),
         *args.pytest_args,
@@ -143,17 +143,15 @@ def pytest_arguments(args: argparse.Namespace, folder: Path) -> list[str]:
 
 def _pytest(arguments: list[str], log: Path) -> int:
     """Run pytest with its own output in ``log``, and live progress when on a terminal."""
-    terminal = _terminal()
-    plugins = [Progress(terminal)] if terminal is not None else []
-    with log.open("w", encoding="utf-8") as output, contextlib.redirect_stdout(output):
+    with contextlib.ExitStack() as stack:
+        plugins = []
+        if sys.stdout.isatty():
+            # A stream of its own on the terminal, which pytest's output capture leaves alone.
+            terminal = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
+            plugins.append(Progress(stack.enter_context(terminal)))
+        output = stack.enter_context(log.open("w", encoding="utf-8"))
+        stack.enter_context(contextlib.redirect_stdout(output))
         return int(pytest.main(arguments, plugins=plugins))
-
-
-def _terminal() -> TextIO | None:
-    """The terminal, on a stream of its own that pytest's output capture leaves alone."""
-    if not sys.stdout.isatty():
-        return None
-    return os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8", closefd=True)
 
 
 def _exit_reason(status: int) -> str:

@@ -40,7 +40,9 @@ class ConsoleLog:
         context.on("weberror", lambda error: self.lines.append(f"uncaught: {error.error}"))
 
     def text(self) -> str:
-        return "\n".join(self.lines) + "\n" if self.lines else ""
+        if not self.lines:
+            return "(the pages wrote nothing to their console)\n"
+        return "\n".join(self.lines) + "\n"
 
 
 def keep_cookies_secret(contexts: Iterable[BrowserContext]) -> None:
@@ -79,13 +81,10 @@ def keep_screenshots(contexts: Iterable[BrowserContext], folder: Path) -> list[P
     return kept
 
 
-def keep_console_log(log: ConsoleLog, folder: Path) -> Path | None:
-    """Write the console log, scrubbed, into ``folder`` and attach it; None when it is empty."""
-    text = log.text()
-    if not text:
-        return None
+def keep_console_log(log: ConsoleLog, folder: Path) -> Path:
+    """Write the console log, scrubbed, into ``folder`` and attach it."""
     path = folder / "console.log"
-    path.write_text(scrub_text(text, known_secrets()), encoding="utf-8")
+    path.write_text(scrub_text(log.text(), known_secrets()), encoding="utf-8")
     allure.attach.file(path, name="browser console", attachment_type=allure.attachment_type.TEXT)
     return path
 

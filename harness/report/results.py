@@ -56,6 +56,8 @@ class TestOutcome:
     :param steps: the Allure steps it went through, in order, nested by ``depth``.
     """
 
+    __test__ = False  # a record of a test, not a test class
+
     nodeid: str
     status: Status
     message: str

@@ -26,9 +26,10 @@ PRIVATE_HEADER = f"""\
 **Do not post this file, or anything from it, in a public issue, chat or forum.**
 
 A security requirement of the index's login or two-factor authentication failed. Send this
-file privately to the index's security contact: for PyPI, {SECURITY_CONTACT}; for a staging
-server of your own organisation, to its operators. The HTML report and `junit.xml` of the same
-run also show these failures: share them only privately too.
+file privately to the index's security contact: for PyPI,
+{SECURITY_CONTACT}; for a staging server of your own organisation, to its
+operators. The HTML report and `junit.xml` of the same run also show these failures: share
+them only privately too.
 """
 
 

@@ -122,3 +122,55 @@ def test_destructive_test_runs_against_the_bundled_server(pytester: pytest.Pytes
     pytester.makepyfile(DESTRUCTIVE_AND_READ_ONLY_TESTS)
     result = pytester.runpytest_subprocess()
     result.assert_outcomes(passed=2)
+
+
+def test_authenticator_option_keeps_the_tests_of_that_authenticator_and_those_of_none(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.parametrize(
+            "kind",
+            [
+                pytest.param("soft", marks=pytest.mark.authenticator("soft")),
+                pytest.param("bridged", marks=pytest.mark.authenticator("bridge", "ctap")),
+                pytest.param("cdp", marks=pytest.mark.authenticator("cdp")),
+            ],
+        )
+        def test_key(kind):
+            pass
+
+        def test_totp():
+            pass
+        """
+    )
+    result = pytester.runpytest_subprocess("--authenticator=ctap", "-v", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, deselected=2)
+    result.stdout.fnmatch_lines(["*test_key?bridged? PASSED*", "*test_totp PASSED*"])
+
+
+def test_a_failure_names_the_requirements_it_breaks_and_keeps_secrets_out(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        from harness.redaction import Secret
+
+        @pytest.mark.requirement("TOTP-REPLAY-01")
+        def test_replay():
+            password = Secret("planted-password-1234")
+            print("typed", password)
+            pytest.fail(f"refused {password}")
+        """
+    )
+    result = pytester.runpytest_subprocess("--junitxml=junit.xml", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    junit = (pytester.path / "junit.xml").read_text()
+    assert "checks TOTP-REPLAY-01 [security]" in junit
+    assert '<property name="requirements" value="TOTP-REPLAY-01" />' in junit
+    assert "refused ***" in junit
+    result.stdout.fnmatch_lines(["*Captured stdout call*", "typed ***"])
+    assert "planted-password-1234" not in junit + result.stdout.str()

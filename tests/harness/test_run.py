@@ -60,32 +60,34 @@ def test_a_bad_option_is_refused_in_one_line(tmp_path: Path) -> None:
     )
 
 
-@pytest.fixture(scope="module")
-def honest_run(
-    tmp_path_factory: pytest.TempPathFactory,
+def recovery_code_journeys(
+    tmp_path_factory: pytest.TempPathFactory, *options: str
 ) -> tuple[subprocess.CompletedProcess, Path]:
-    reports = tmp_path_factory.mktemp("honest")
-    run = harness_run(
-        "--suite=journeys", "--workers=1", "--", "-k", SINGLE_USE_SCENARIOS, reports=reports
-    )
-    return run, reports / "latest"
-
-
-@pytest.fixture(scope="module")
-def failing_run(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[subprocess.CompletedProcess, Path]:
-    reports = tmp_path_factory.mktemp("failing")
+    reports = tmp_path_factory.mktemp("reports")
     run = harness_run(
         "--suite=journeys",
         "--workers=1",
-        "--disable-check=recovery-code-single-use",
+        *options,
         "--",
         "-k",
         SINGLE_USE_SCENARIOS,
         reports=reports,
     )
     return run, reports / "latest"
+
+
+@pytest.fixture(scope="module")
+def honest_run(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[subprocess.CompletedProcess, Path]:
+    return recovery_code_journeys(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def failing_run(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[subprocess.CompletedProcess, Path]:
+    return recovery_code_journeys(tmp_path_factory, "--disable-check=recovery-code-single-use")
 
 
 def test_a_run_that_meets_every_requirement_exits_0_with_its_report(honest_run) -> None:
@@ -116,7 +118,7 @@ def test_a_failed_browser_scenario_keeps_a_screenshot_and_a_trace(failing_run) -
     _, folder = failing_run
     [failed] = [result for result in allure_results(folder) if result["status"] == "failed"]
     kinds = {attachment["type"] for attachment in failed["attachments"]}
-    assert {"image/png", "application/zip"} <= kinds
+    assert {"image/png", "application/zip", "text/plain"} <= kinds
     [trace] = [a for a in failed["attachments"] if a["type"] == "application/zip"]
     with zipfile.ZipFile(folder / "allure-results" / trace["source"]) as opened:
         names = opened.namelist()
