@@ -9,6 +9,7 @@ results carry an HTML snippet of every node (``html``) and messages quoting the 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -28,6 +29,12 @@ AXE_OPTIONS: Mapping[str, Any] = {
     "resultTypes": ["violations"],
 }
 """axe.run's options: only the WCAG 2.1 A/AA rules, full details for violations only."""
+
+KEPT_ATTRIBUTES = frozenset({"name", "type", "role", "for", "lang", "scope", "autocomplete"})
+"""Attributes whose values a target keeps: they name the page's structure, never its data."""
+
+_ATTRIBUTE_SELECTOR = re.compile(r'\[([^\s~|^$*=\]]+)([~|^$*]?=)"(?:[^"\\]|\\.)*"\]')
+"""An attribute selector with a quoted value, as axe-core writes them (``[value="…"]``)."""
 
 TAB_STOPS_LIMIT = 100
 """Tab presses ``tab_stops`` makes at most, so that a focus trap cannot hang a scenario."""
@@ -61,8 +68,13 @@ _START_AT_TOP = """() => {
 temporary element that is not itself a tab stop (``tabindex=-1``), so the next Tab reaches
 the page's first tab stop, whatever has ``autofocus``."""
 
-_STEP = f"""() => {{
+_FORGET_START = """() => {
     document.querySelectorAll("[data-harness-tab-start]").forEach(start => start.remove());
+}"""
+"""Remove the element ``start_at_top`` put in the page, once a Tab has left it."""
+
+_STEP = f"""() => {{
+    ({_FORGET_START})();
     const element = document.activeElement;
     const describe = {_DESCRIBE};
     const description = describe(element);
@@ -88,6 +100,12 @@ _FOCUS_INDICATOR = """() => {
 above 0, not transparent) or a box shadow."""
 
 
+_ANNOUNCED = """element => element.closest(
+    '[role~="alert"], [role~="status"], [aria-live]:not([aria-live="off"])'
+) !== null"""
+"""Whether the element is in a live region: ``role=alert``/``status`` or ``aria-live``."""
+
+
 @dataclass(frozen=True)
 class Violation:
     """One axe-core rule the page breaks, and where.
@@ -97,7 +115,9 @@ class Violation:
     :param help: the rule's one-line help text (axe-core's, never the page's).
     :param help_url: the rule's page on Deque University.
     :param targets: a CSS selector for each node that breaks the rule; a node inside a frame or a
-        shadow root is its selectors joined with ``" >>> "``.
+        shadow root is its selectors joined with ``" >>> "``. axe-core builds selectors from
+        short attribute values too (a ``value``, an ``href``); those of attributes other than
+        ``KEPT_ATTRIBUTES`` are replaced by ``…``, since they may be typed or secret data.
     """
 
     rule_id: str
@@ -168,17 +188,22 @@ def overflows_horizontally(page: Page) -> bool:
     )
 
 
+def start_at_top(page: Page) -> None:
+    """Scroll to the top and move the keyboard's starting point there, so that the next Tab
+    focuses the page's first tab stop, whatever has focus or ``autofocus`` now. The temporary
+    element that marks the point (``tabindex=-1``, never a tab stop) goes with that Tab."""
+    page.evaluate(_START_AT_TOP)
+
+
 def tab_stops(page: Page, limit: int = TAB_STOPS_LIMIT) -> list[str]:
     """Press Tab from the top of the page and describe each element that takes focus
     (``tag#id[name=…]``, see ``describe``), until focus comes back to an element already met or
-    leaves the document; at most ``limit`` presses.
-
-    The page keeps the focus the last press left; the temporary element that sets the starting
-    point is removed after the first press.
+    leaves the document; at most ``limit`` presses. The page keeps the focus the last press
+    left.
 
     :return: the descriptions in tab order, each element once.
     """
-    page.evaluate(_START_AT_TOP)
+    start_at_top(page)
     stops: list[str] = []
     for _ in range(limit):
         page.keyboard.press("Tab")
@@ -187,6 +212,28 @@ def tab_stops(page: Page, limit: int = TAB_STOPS_LIMIT) -> list[str]:
             break
         stops.append(step["description"])
     return stops
+
+
+def tab_to(page: Page, target: Locator, limit: int = TAB_STOPS_LIMIT) -> bool:
+    """Press Tab, from wherever focus is now, until ``target`` has focus; at most ``limit``
+    presses, none if it has focus already.
+
+    :return: whether ``target`` got focus.
+    """
+    for presses in range(limit + 1):
+        if target.evaluate("element => element === document.activeElement"):
+            return True
+        if presses < limit:
+            page.keyboard.press("Tab")
+            page.evaluate(_FORGET_START)
+    return False
+
+
+def is_announced(target: Locator) -> bool:
+    """Whether assistive technology announces ``target`` when it appears: it is inside (or is)
+    an element with ``role=alert`` or ``role=status`` (live regions by their role), or with
+    ``aria-live`` other than ``off``."""
+    return bool(target.evaluate(_ANNOUNCED))
 
 
 def describe(locator: Locator) -> str:
@@ -203,8 +250,15 @@ def focus_is_visible(page: Page) -> bool:
 
 
 def _target(selectors: Sequence[Any]) -> str:
-    """One node's CSS target: axe-core gives a list, with a nested list per shadow root."""
-    return " >>> ".join(
+    """One node's CSS target: axe-core gives a list, with a nested list per shadow root; the
+    values of attributes not in ``KEPT_ATTRIBUTES`` are replaced by ``…``."""
+    joined = " >>> ".join(
         " ".join(str(part) for part in selector) if isinstance(selector, list) else str(selector)
         for selector in selectors
     )
+    return _ATTRIBUTE_SELECTOR.sub(_hide_attribute_value, joined)
+
+
+def _hide_attribute_value(match: re.Match[str]) -> str:
+    name, operator = match.group(1), match.group(2)
+    return match.group(0) if name in KEPT_ATTRIBUTES else f'[{name}{operator}"…"]'

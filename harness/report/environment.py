@@ -14,12 +14,12 @@ CATEGORIES = [
         "name": "Security failures",
         "description": "a check of a security requirement failed: report it privately",
         "matchedStatuses": ["failed"],
-        "traceRegex": r"(?s).*\[security\].*",
+        "traceRegex": r"[\s\S]*\[security\][\s\S]*",
     },
     {
         "name": "Usability failures",
         "matchedStatuses": ["failed"],
-        "traceRegex": r"(?s).*\[usability\].*",
+        "traceRegex": r"[\s\S]*\[usability\][\s\S]*",
     },
     {"name": "Functional failures", "matchedStatuses": ["failed"]},
     {
@@ -30,7 +30,8 @@ CATEGORIES = [
     },
 ]
 """Allure's categories: the first that matches a result names it. A failure's trace starts with
-the requirements it checks and their severities in brackets (the plugin writes that line)."""
+the requirements it checks and their severities in brackets (the plugin writes that line). The
+patterns are both Java's (Allure 2, whole-text match) and JavaScript's (Allure 3)."""
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,12 @@
 """``harness run``'s live progress: a line per suite with its passed and failed counts and the
-time so far, rewritten in place as results come in (from xdist's workers too). Written only to
-a terminal; elsewhere (CI logs) it stays quiet, and the report says everything."""
+time it has taken, redrawn in place as results come in (from xdist's workers too, whose suites
+run side by side). Written only to a terminal; elsewhere (CI logs) it stays quiet, and the
+report says everything."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TextIO
 
 import pytest
@@ -21,7 +22,10 @@ class SuiteCount:
     passed: int = 0
     failed: int = 0
     skipped: int = 0
-    started: float = field(default_factory=time.monotonic)
+    started: float | None = None
+    """When its first result came (monotonic seconds)."""
+    last: float | None = None
+    """When its latest result came."""
 
     @property
     def done(self) -> int:
@@ -29,20 +33,22 @@ class SuiteCount:
 
 
 class Progress:
-    """A pytest plugin (registered by ``harness run`` in its own process) that shows each suite's
-    counts on ``out``; one finished line per suite, and a live line for the latest."""
+    """A pytest plugin (registered by ``harness run`` in its own process) that keeps a block of
+    lines on ``out``, one per suite, redrawn in place as results come in: done/expected,
+    passed, failed, skipped, and the time from its first result to its latest."""
 
     def __init__(self, out: TextIO) -> None:
         self.out = out
         self.suites: dict[str, SuiteCount] = {}
-        self.live: str | None = None
         self.outcomes: dict[str, str] = {}
+        self.drawn = 0
 
     def expect(self, nodeids: list[str]) -> None:
         if self.suites:
             return  # each xdist worker collects the same tests: count them once
         for nodeid in nodeids:
-            self._suite(nodeid).expected += 1
+            self.suites.setdefault(suite_of(nodeid) or OTHER, SuiteCount()).expected += 1
+        self._draw()
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.expect([item.nodeid for item in session.items])
@@ -56,40 +62,27 @@ class Progress:
         if outcome is None or report.nodeid in self.outcomes:
             return
         self.outcomes[report.nodeid] = outcome
-        name = suite_of(report.nodeid) or OTHER
-        suite = self._suite(report.nodeid)
+        suite = self.suites.setdefault(suite_of(report.nodeid) or OTHER, SuiteCount())
         setattr(suite, outcome, getattr(suite, outcome) + 1)
-        if self.live is not None and self.live != name:
-            self._finish_line(self.live)
-        self.live = name
-        if suite.done >= suite.expected:
-            self._finish_line(name)
-            self.live = None
-        else:
-            self._write(f"\r\033[K{self._line(name)}")
+        suite.last = time.monotonic()
+        suite.started = suite.started or suite.last
+        self._draw()
 
-    def pytest_sessionfinish(self) -> None:
-        if self.live is not None:
-            self._finish_line(self.live)
+    def _draw(self) -> None:
+        up = f"\033[{self.drawn}F" if self.drawn else ""
+        lines = [f"\033[K{self._line(name, suite)}\n" for name, suite in self.suites.items()]
+        self.out.write(up + "".join(lines))
+        self.out.flush()
+        self.drawn = len(lines)
 
-    def _suite(self, nodeid: str) -> SuiteCount:
-        return self.suites.setdefault(suite_of(nodeid) or OTHER, SuiteCount())
-
-    def _finish_line(self, name: str) -> None:
-        self._write(f"\r\033[K{self._line(name)}\n")
-
-    def _line(self, name: str) -> str:
-        suite = self.suites[name]
-        elapsed = int(time.monotonic() - suite.started)
-        failed = f"{suite.failed} failed" if suite.failed else "0 failed"
+    @staticmethod
+    def _line(name: str, suite: SuiteCount) -> str:
+        elapsed = int((suite.last or 0) - (suite.started or 0))
         return (
             f"  {name:<18} {suite.done:>4}/{suite.expected:<4} {suite.passed:>4} passed"
-            f"  {failed:>9}  {suite.skipped:>3} skipped  {elapsed // 60}:{elapsed % 60:02d}"
+            f"  {suite.failed:>3} failed  {suite.skipped:>3} skipped"
+            f"  {elapsed // 60}:{elapsed % 60:02d}"
         )
-
-    def _write(self, text: str) -> None:
-        self.out.write(text)
-        self.out.flush()
 
 
 def _outcome(report: pytest.TestReport) -> str | None:

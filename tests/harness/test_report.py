@@ -167,7 +167,7 @@ def report(nodeid: str, when: str, outcome: str) -> pytest.TestReport:
     return pytest.TestReport(nodeid, ("f", 1, "t"), {}, outcome, None, when)
 
 
-def test_progress_finishes_a_line_per_suite_with_its_counts() -> None:
+def test_progress_redraws_a_line_per_suite_with_its_counts() -> None:
     out = io.StringIO()
     progress = Progress(out)
     ids = [
@@ -177,8 +177,12 @@ def test_progress_finishes_a_line_per_suite_with_its_counts() -> None:
     ]
     progress.expect(ids)
     progress.pytest_runtest_logreport(report(ids[0], "call", "passed"))
-    progress.pytest_runtest_logreport(report(ids[1], "call", "failed"))
     progress.pytest_runtest_logreport(report(ids[2], "setup", "skipped"))
-    lines = [line.split("\r\x1b[K")[-1] for line in out.getvalue().split("\n")]
-    assert lines[0].split()[:6] == ["totp", "2/2", "1", "passed", "1", "failed"]
-    assert lines[1].split()[:8] == ["webauthn", "1/1", "0", "passed", "0", "failed", "1", "skipped"]
+    progress.pytest_runtest_logreport(report(ids[1], "call", "failed"))
+    progress.pytest_runtest_logreport(report(ids[1], "teardown", "passed"))
+    last_block = out.getvalue().split("\x1b[2F")[-1]
+    lines = [line.removeprefix("\x1b[K").split() for line in last_block.splitlines()]
+    assert [line[:8] for line in lines] == [
+        ["totp", "2/2", "1", "passed", "1", "failed", "0", "skipped"],
+        ["webauthn", "1/1", "0", "passed", "0", "failed", "1", "skipped"],
+    ]

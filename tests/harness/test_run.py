@@ -14,6 +14,8 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
+from harness.report.allure_html import allure_command
+
 PROJECT = Path(__file__).resolve().parents[2]
 SINGLE_USE_SCENARIOS = "TestRecoveryCodeJourney"
 """The browser journey of a recovery code, which uses it twice: with the bundled server's
@@ -97,6 +99,9 @@ def test_a_run_that_meets_every_requirement_exits_0_with_its_report(honest_run) 
         assert (folder / name).is_file(), name
     assert not (folder / "SECURITY-PRIVATE.md").exists()
     assert "RECOVERY-SINGLE-USE-01" not in (folder / "summary.md").read_text()
+    if allure_command() is not None:
+        assert "index.html is the matrix page" not in run.stdout
+        assert "conformance matrix</title>" not in (folder / "index.html").read_text()
     assert f"report: {folder.resolve() / 'index.html'}" in run.stdout
 
 
