@@ -25,6 +25,16 @@ def base_url(target: Target) -> str:
 
 
 @pytest.fixture
+def browser_context_args(browser_context_args: dict, base_url: str) -> dict:
+    """pytest-playwright's context arguments with the target's ``base_url``, per test.
+
+    Its own fixture is session-scoped and reads ``base_url`` once per session; a browser test of
+    ``tests/`` run first in the same worker would leave it without the target's URL.
+    """
+    return {**browser_context_args, "base_url": base_url}
+
+
+@pytest.fixture
 def ready_for_two_factor(make_account, client: IndexClient) -> TestAccount:
     """An account logged in on ``client`` that may add its first 2FA method now."""
     account = make_account(two_factor_ready=True)

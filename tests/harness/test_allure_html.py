@@ -13,9 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from harness.browsers import launch_args
 from harness.errors import HarnessError
 from harness.report import allure_html
 
@@ -52,16 +51,16 @@ def report(results: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def report_page(report: Path) -> Iterator[tuple[Page, list[str]]]:
+def report_page(report: Path, browser: Browser) -> Iterator[tuple[Page, list[str]]]:
     """The report opened from ``file://`` in headless Chromium, and every URL it requested."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(headless=True, **launch_args(playwright.chromium))
-        page = browser.new_page()
-        requested: list[str] = []
-        page.on("request", lambda request: requested.append(request.url))
-        page.goto(report.as_uri())
-        yield page, requested
-        browser.close()
+    # pytest-playwright's browser: a second Playwright in one process is refused.
+    context = browser.new_context()
+    page = context.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(report.as_uri())
+    yield page, requested
+    context.close()
 
 
 def fake_cli(monkeypatch: pytest.MonkeyPatch, script: str) -> None:

@@ -17,9 +17,8 @@ from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Browser
 
-from harness.browsers import launch_args
 from harness.redaction import Secret
 from harness.report.scrub import MASK, scrub_file, scrub_text, scrub_tree
 
@@ -373,7 +372,9 @@ def serve_login(shown_secret: str, session_cookie: str) -> http.server.Threading
 
 
 @pytest.fixture(scope="module")
-def recorded_trace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RecordedTrace]:
+def recorded_trace(
+    tmp_path_factory: pytest.TempPathFactory, browser: Browser
+) -> Iterator[RecordedTrace]:
     """A trace of logging in to a page that shows a secret and sets a session cookie."""
     password = Secret("pw d/+&" + secrets.token_urlsafe(12))
     shown_secret = Secret(secrets.token_hex(10))
@@ -381,21 +382,20 @@ def recorded_trace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorde
     server = serve_login(shown_secret, session_cookie)
     url = f"http://localhost:{server.server_address[1]}/"
     path = tmp_path_factory.mktemp("trace") / "trace.zip"
+    # pytest-playwright's browser: a second Playwright in one process is refused.
+    context = browser.new_context()
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(headless=True, **launch_args(playwright.chromium))
-            context = browser.new_context()
-            context.tracing.start(screenshots=True, snapshots=True, sources=True)
-            page = context.new_page()
-            page.goto(url)
-            page.fill("#username", "alice")
-            page.fill("#password", password)
-            page.click("button[type=submit]")
-            page.wait_for_selector("#codes")
-            page.goto(url)  # sends the session cookie back
-            context.tracing.stop(path=path)
-            browser.close()
+        context.tracing.start(screenshots=True, snapshots=True, sources=True)
+        page = context.new_page()
+        page.goto(url)
+        page.fill("#username", "alice")
+        page.fill("#password", password)
+        page.click("button[type=submit]")
+        page.wait_for_selector("#codes")
+        page.goto(url)  # sends the session cookie back
+        context.tracing.stop(path=path)
     finally:
+        context.close()
         server.shutdown()
     yield RecordedTrace(path, password, shown_secret, session_cookie, QR_PNG)
 
