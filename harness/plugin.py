@@ -344,7 +344,7 @@ def pytest_runtest_makereport(item: pytest.Item) -> Iterator[None]:
         evidence.keep_cookies_secret(browser.contexts)
     if report.failed:
         # Only a failure's text and output reach JUnit and the terminal; Allure's files are
-        # scrubbed at the end (pytest_unconfigure), so passing tests cost nothing here.
+        # scrubbed at the end (pytest_sessionfinish), so passing tests cost nothing here.
         secrets = known_secrets()
         broken = ", ".join(f"{r.id} [{r.severity}]" for r in item.stash.get(REQUIREMENTS, ()))
         text = f"checks {broken}\n\n{report.longreprtext}" if broken else report.longreprtext
@@ -374,9 +374,11 @@ def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
 
 
 @pytest.hookimpl(trylast=True)
-def pytest_unconfigure(config: pytest.Config) -> None:
-    """Last thing in each process (each xdist worker too): scrub the secrets it made out of
-    every report file written by now."""
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Last thing of each process's session (JUnit XML is written by then): scrub the secrets it
+    made out of every report file. An xdist worker does it before telling the controller it has
+    finished, so the run cannot end while it is still at it."""
+    config = session.config
     results = config.getoption("allure_report_dir", None)
     written = [
         results,
