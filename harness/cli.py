@@ -18,7 +18,6 @@ from harness.collection import collect_tests_by_requirement
 from harness.errors import CollectionError, HarnessError
 from harness.plugin import AUTHENTICATORS
 from harness.report.build import build_report
-from harness.report.results import Status
 from harness.run import end_screen, execute
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -247,8 +246,7 @@ def report(args: argparse.Namespace) -> int:
         print(f"harness: error: {error}", file=sys.stderr)
         return 2
     print(end_screen(built))
-    wrong = [v for v in built.verdicts if v.status in (Status.FAILED, Status.ERROR)]
-    return 1 if wrong else 0
+    return 0 if built.all_met else 1
 
 
 def main(argv: list[str] | None = None) -> int:

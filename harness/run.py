@@ -25,7 +25,6 @@ from harness.report.build import RESULTS, Report, build_report
 from harness.report.environment import RunEnvironment
 from harness.report.progress import Progress
 from harness.report.results import Status, tally
-from harness.report.summary import PRIVATE
 from harness.targets import Profile
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -69,8 +68,7 @@ def execute(args: argparse.Namespace, argv: list[str]) -> int:
         print(f"harness: error: the report could not be built: {error}", file=sys.stderr)
         return 2
     print(end_screen(report))
-    wrong = [v for v in report.verdicts if v.status in (Status.FAILED, Status.ERROR)]
-    return 1 if wrong or status == pytest.ExitCode.TESTS_FAILED else 0
+    return 0 if report.all_met and status == pytest.ExitCode.OK else 1
 
 
 def preflight(args: argparse.Namespace) -> str:
@@ -176,14 +174,14 @@ def end_screen(report: Report) -> str:
     not_run = sum(counts[severity][Status.NOT_RUN] for severity in Severity)
     if not_run:
         lines.append(f"  ({not_run} requirements not selected for this run)")
-    private = report.folder / PRIVATE
-    if private.exists():
+    summary, *private = report.summaries
+    if private:
         lines += [
             "",
-            f"A security requirement failed: {private} holds it. Send that file privately to the"
+            f"A security requirement failed: {private[0]} holds it. Send that file privately to the"
             " index's security contact; do not post it publicly.",
         ]
-    lines += ["", f"report: {report.index}", f"        {report.folder / 'summary.md'}"]
+    lines += ["", f"report: {report.index}", f"        {summary}"]
     lines.append(f"        {report.folder / 'junit.xml'}")
     if report.html_note:
         lines.append(f"        ({report.html_note})")

@@ -14,7 +14,7 @@ from harness.redaction import known_secrets
 from harness.report import allure_html
 from harness.report.environment import CATEGORIES, RunEnvironment
 from harness.report.matrix import write_matrix
-from harness.report.results import RequirementVerdict, load_outcomes, verdicts
+from harness.report.results import RequirementVerdict, Status, load_outcomes, verdicts
 from harness.report.scrub import scrub_tree
 from harness.report.summary import write_summaries
 
@@ -32,8 +32,14 @@ class Report:
     folder: Path
     index: Path
     summaries: list[Path]
+    """``summary.md``, then ``SECURITY-PRIVATE.md`` when a security requirement failed."""
     verdicts: list[RequirementVerdict]
     html_note: str | None
+
+    @property
+    def all_met(self) -> bool:
+        """No requirement of the run failed or went unchecked for an error."""
+        return not any(v.status in (Status.FAILED, Status.ERROR) for v in self.verdicts)
 
 
 def build_report(folder: Path, catalogue: Catalogue) -> Report:
