@@ -76,9 +76,15 @@ class AccountFactory:
             raise TargetError("verifying a new account's email needs the target's mailbox")
         name = "t" + secrets.token_hex(6)
         account = TestAccount(
-            username=name, email=f"{name}@example.com", password=Secret(secrets.token_urlsafe(18))
+            username=name,
+            email=(
+                self.target.mailbox.address_for(name)
+                if self.target.mailbox is not None
+                else f"{name}@example.com"
+            ),
+            password=Secret(secrets.token_urlsafe(18)),
         )
-        client = IndexClient(self.target.base_url)
+        client = self.target.client()
         _expect_redirect(
             client.register(account.username, account.email, account.password), "registration"
         )

@@ -33,10 +33,18 @@ def system_chromium() -> Path | None:
 def launch_args(browser_type: BrowserType) -> dict:
     """Extra launch arguments for ``browser_type``: none when Playwright has its own build.
 
-    :raises HarnessError: Chromium is wanted and neither Playwright's nor the system's exists.
+    :raises HarnessError: Chromium is wanted and neither Playwright's nor the system's exists;
+        Firefox or WebKit is wanted and Playwright's build of it is not installed (no system
+        build will do: Playwright drives its own patched Firefox and WebKit).
     """
-    if browser_type.name != "chromium" or Path(browser_type.executable_path).exists():
+    if Path(browser_type.executable_path).exists():
         return {}
+    if browser_type.name != "chromium":
+        name = browser_type.name
+        raise HarnessError(
+            f"Playwright's {name} is not installed: run `playwright install {name}`"
+            f" (and, as root, `playwright install-deps {name}`)"
+        )
     chromium = system_chromium()
     if chromium is None:
         raise HarnessError(

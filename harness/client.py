@@ -8,6 +8,7 @@ directly.
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from collections.abc import Callable
@@ -19,6 +20,7 @@ import requests
 from bs4 import BeautifulSoup, Tag
 
 from harness.errors import ContractMismatch
+from harness.pacing import Pacer
 from harness.redaction import Secret, otpauth_uri
 from harness.report.steps import request_step, step_per_method
 from virtual_authenticators.base import Authenticator
@@ -164,17 +166,65 @@ TRANSPORT = frozenset(
 """The client's plumbing: its requests show as steps of their own, so it needs none."""
 
 
+WEBAUTHN_ENCODINGS = ("base64url", "char-codes")
+"""How a target's page reads the WebAuthn options' challenge and user id strings: base64url
+decoding, or each character's code as a byte, as Warehouse's JavaScript does."""
+
+
+def standard_options(options: dict[str, Any], encoding: str) -> dict[str, Any]:
+    """WebAuthn ``options`` as the target sent them, with the challenge and user id turned into
+    the base64url of the bytes a key signs for them when the page reads them in ``encoding``:
+    the form authenticators take. Options without a challenge (a refusal) are returned as
+    they are.
+
+    :raises ContractMismatch: with ``char-codes``, a string a page cannot turn into bytes.
+    """
+    if encoding == "base64url" or not isinstance(options.get("challenge"), str):
+        return options
+    converted = {**options, "challenge": _char_codes(options["challenge"])}
+    user = options.get("user")
+    if isinstance(user, dict) and isinstance(user.get("id"), str):
+        converted["user"] = {**user, "id": _char_codes(user["id"])}
+    return converted
+
+
+def _char_codes(text: str) -> str:
+    try:
+        signed = text.encode("latin-1")
+    except UnicodeEncodeError:
+        raise ContractMismatch(
+            "the target's WebAuthn options hold characters beyond one byte, which its page"
+            " cannot read as char codes"
+        ) from None
+    return base64.urlsafe_b64encode(signed).rstrip(b"=").decode("ascii")
+
+
 class IndexClient:
     """One browser-like HTTP session with a target; each action it takes and each request it
     sends shows as a step in the report.
 
     :param base_url: the target's root URL.
     :param timeout: seconds for each request.
+    :param webauthn_encoding: how the target's pages read WebAuthn options (one of
+        :data:`WEBAUTHN_ENCODINGS`); the options this client hands out are always in the
+        standard form (see :func:`standard_options`).
+    :param pacer: spaces out login and second-factor attempts to stay under the target's
+        per-address limits (a staging server's), or None.
     """
 
-    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        timeout: float = 30.0,
+        webauthn_encoding: str = "base64url",
+        pacer: Pacer | None = None,
+    ) -> None:
+        if webauthn_encoding not in WEBAUTHN_ENCODINGS:
+            raise ValueError(f"unknown WebAuthn encoding {webauthn_encoding!r}")
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.webauthn_encoding = webauthn_encoding
+        self.pacer = pacer
         self.http = requests.Session()
 
     def url(self, path: str) -> str:
@@ -209,6 +259,9 @@ class IndexClient:
         are kept out of reports from now on.
         """
         url = self.url(path)
+        kind = Pacer.kind_of(method, urlsplit(url).path)
+        if self.pacer is not None and kind is not None:
+            self.pacer.before(kind)
         with request_step(method, url):
             response = self.http.request(
                 method, url, allow_redirects=False, timeout=self.timeout, **kwargs
@@ -384,7 +437,13 @@ class IndexClient:
         page = self.open_sensitive(WEBAUTHN_PROVISION, password)
         if page.status != 200:
             raise ContractMismatch(f"{WEBAUTHN_PROVISION} answered {page.status}")
-        return page, self.json_get(f"{WEBAUTHN_PROVISION}/options").body
+        return page, self.creation_options()
+
+    def creation_options(self) -> dict[str, Any]:
+        """New creation options from the provisioning page's endpoint, in the standard form
+        (or the target's refusal)."""
+        options = self.json_get(f"{WEBAUTHN_PROVISION}/options").body
+        return standard_options(options, self.webauthn_encoding)
 
     def webauthn_provision_validate(
         self, page: HtmlPage, label: str, credential: dict[str, Any] | str
@@ -407,9 +466,10 @@ class IndexClient:
         )
 
     def webauthn_authenticate_options(self, two_factor_url: str) -> JsonAnswer:
-        """The request options of the login's WebAuthn step."""
+        """The request options of the login's WebAuthn step, in the standard form."""
         query = urlsplit(self.url(two_factor_url)).query
-        return self.json_get(f"{WEBAUTHN_AUTHENTICATE}/options?{query}")
+        answer = self.json_get(f"{WEBAUTHN_AUTHENTICATE}/options?{query}")
+        return JsonAnswer(answer.status, standard_options(answer.body, self.webauthn_encoding))
 
     def webauthn_authenticate_validate(
         self, two_factor_url: str, credential: dict[str, Any] | str, remember_device: bool = False

@@ -2,7 +2,8 @@
 
 Each check is one function returning a :class:`Finding`; :func:`run` runs them in turn and
 prints one line per check as it completes. A check never raises: whatever goes wrong inside one
-becomes a ``missing`` finding naming the error. None of the checks handles a secret.
+becomes a ``missing`` finding naming the error. Only the mail check handles a secret (the
+IMAP password), and its lines never show it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import tempfile
 import time
 import tomllib
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -30,8 +32,10 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from harness.browsers import launch_args
-from harness.errors import HarnessError, ProfileError
+from harness.errors import HarnessError, MailboxError, ProfileError
+from harness.imap import mailbox_from_environment
 from harness.report import allure_html
+from harness.staging import credentials_from_environment
 from harness.targets import PROFILE_NAMES, BundledServer, Profile
 
 DISTRIBUTION = "pypi-2fa-harness"
@@ -114,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
         origin = started_at or BUNDLED_ORIGIN
     report(_guarded("origin", check_origin, origin))
     report(_guarded("mail", check_mail, args.base_url))
+    report(_guarded("account", check_tester_account, args.base_url))
     if args.keys:
         report(_guarded("security keys", check_keys))
     return 1 if any(finding.status == "missing" for finding in findings) else 0
@@ -452,23 +457,52 @@ def check_origin(url: str) -> Finding:
 
 
 def check_mail(base_url: str | None) -> Finding:
-    """Where the harness reads the target's mail."""
+    """Where the harness reads the target's mail: the bundled server's SMTP sink, or for a
+    remote target the IMAP mailbox ``HARNESS_IMAP_URL`` names, logged in to and its folder
+    opened (read-only) now. A mailbox that cannot be read is ``missing``: the tester asked for
+    it, and the scenarios needing mail would fail."""
     name = "mail"
     if not base_url:
         return Finding(name, "ok", "the bundled server mails to the harness's own SMTP sink")
-    if os.environ.get("HARNESS_IMAP_URL"):
-        return Finding(
-            name,
-            "warning",
-            "reading a staging server's mail over IMAP is not implemented yet; scenarios that"
-            " need mail will skip",
-        )
+    try:
+        mailbox = mailbox_from_environment(os.environ)
+        if mailbox is None:
+            return Finding(
+                name,
+                "warning",
+                "no mailbox: scenarios that register accounts or follow mailed links will skip",
+                "set HARNESS_IMAP_URL and HARNESS_MAIL_ADDRESS",
+            )
+        with closing(mailbox):
+            messages = mailbox.check()
+    except MailboxError as error:
+        return Finding(name, "missing", error.problem, error.fix)
+    plural = "" if messages == 1 else "s"
     return Finding(
-        name,
-        "warning",
-        "no mailbox: scenarios that register accounts or follow mailed links will skip",
-        "set HARNESS_IMAP_URL (planned)",
+        name, "ok", f"IMAP mailbox {mailbox.location} reachable ({messages} message{plural})"
     )
+
+
+# The tester's account
+
+
+def check_tester_account(base_url: str | None) -> Finding:
+    """The tester's own account for a staging target, as the environment gives it; it is not
+    logged in here (a login spends a TOTP code and counts toward the rate limits)."""
+    name = "account"
+    if not base_url:
+        return Finding(name, "ok", "the bundled server: the harness makes its own accounts")
+    fix = "set HARNESS_USERNAME, HARNESS_PASSWORD and HARNESS_TOTP_SECRET, or HARNESS_ENV_FILE"
+    try:
+        credentials = credentials_from_environment(os.environ)
+    except HarnessError as error:
+        return Finding(name, "missing", str(error), fix)
+    if credentials is None:
+        return Finding(
+            name, "warning", "no tester account: the scenarios of scenarios/staging will skip", fix
+        )
+    seed = "with" if credentials.totp_secret is not None else "without"
+    return Finding(name, "ok", f"tester account {credentials.username}, {seed} a TOTP seed")
 
 
 # Security keys

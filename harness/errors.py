@@ -27,3 +27,14 @@ class CollectionError(HarnessError):
     def __init__(self, message: str, output: str) -> None:
         super().__init__(message)
         self.output = output
+
+
+class MailboxError(HarnessError):
+    """The IMAP mailbox holding the target's mail is misnamed, refuses the harness or is out of
+    reach. :attr:`problem` says what is wrong and :attr:`fix` what to do; neither ever holds the
+    mailbox's password."""
+
+    def __init__(self, problem: str, fix: str) -> None:
+        super().__init__(f"{problem}; {fix}")
+        self.problem = problem
+        self.fix = fix

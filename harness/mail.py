@@ -13,6 +13,7 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from urllib.parse import parse_qs, urlsplit
@@ -71,23 +72,48 @@ class Mailbox:
         :param after: skip that many such messages (those seen before the action under test).
         :raises MailTimeout: none arrived within ``timeout`` seconds.
         """
-        deadline = time.monotonic() + timeout
         with self._arrived:
-            while True:
-                matches = [m for m in self.to(address) if subject.lower() in m.subject.lower()]
-                if len(matches) > after:
-                    return matches[after]
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise MailTimeout(
-                        f"no mail with subject {subject!r} reached the test account within"
-                        f" {timeout:.0f} s"
-                    )
-                self._arrived.wait(left)
+            return wait_for_subject(
+                lambda: self.to(address), subject, after, timeout, self._arrived.wait
+            )
 
     def count(self, address: str, subject: str) -> int:
         """How many messages to ``address`` have ``subject`` in their subject."""
-        return sum(subject.lower() in m.subject.lower() for m in self.to(address))
+        return len(with_subject(self.to(address), subject))
+
+    def address_for(self, local_name: str) -> str:
+        """The address of a test account called ``local_name``: the sink takes any address."""
+        return f"{local_name}@example.com"
+
+
+def with_subject(mails: list[Mail], subject: str) -> list[Mail]:
+    """The messages of ``mails`` whose subject contains ``subject``, ignoring case."""
+    return [m for m in mails if subject.lower() in m.subject.lower()]
+
+
+def wait_for_subject(
+    read: Callable[[], list[Mail]],
+    subject: str,
+    after: int,
+    timeout: float,
+    pause: Callable[[float], object],
+) -> Mail:
+    """Read mail with ``read`` until more than ``after`` messages have ``subject`` in their
+    subject; the one after those. ``pause(seconds_left)`` waits between reads.
+
+    :raises MailTimeout: none came within ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        matches = with_subject(read(), subject)
+        if len(matches) > after:
+            return matches[after]
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise MailTimeout(
+                f"no mail with subject {subject!r} reached the test account within {timeout:.0f} s"
+            )
+        pause(left)
 
 
 def link_in(mail: Mail, path: str) -> str:

@@ -7,6 +7,7 @@ modules. With no ``--base-url`` the session starts the bundled reference server.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,12 +20,20 @@ from harness.accounts import AccountFactory, TestAccount
 from harness.catalogue import Catalogue, Requirement
 from harness.client import IndexClient
 from harness.errors import HarnessError
+from harness.imap import mailbox_from_environment
 from harness.mail import Mailbox
-from harness.redaction import known_secrets
+from harness.redaction import Secret, known_secrets
 from harness.report import evidence, labels
 from harness.report.scrub import scrub_file, scrub_text, scrub_tree
-from harness.safety import destructive_refusal
-from harness.targets import BundledServer, Profile, Target
+from harness.safety import destructive_refusal, production_refusal
+from harness.staging import (
+    AccountGuard,
+    TesterCredentials,
+    TesterSession,
+    credentials_from_environment,
+    log_in,
+)
+from harness.targets import FEATURES, BundledServer, Profile, Target
 
 MARKERS = {
     "browser": "drives a real browser through the index's pages",
@@ -33,6 +42,8 @@ MARKERS = {
     "hardware": "needs a real security key and a person to touch it",
     "requirement(*ids)": "the conformance requirement ids the test checks (harness/catalogue.toml)",
     "authenticator(*names)": "the authenticators the test uses (see --authenticator)",
+    "needs(*features)": "features the target must have (harness.targets.FEATURES); the test"
+    " skips, saying so, on a target whose profile lacks one",
 }
 
 AUTHENTICATORS = ("soft", "ctap", "cdp", "playwright", "bridge")
@@ -96,9 +107,11 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("disable_check") and config.getoption("base_url", None):
         raise pytest.UsageError("--disable-check applies to the bundled server, not --base-url")
     try:
-        config.stash[_PROFILE] = Profile.load(config.getoption("target_profile"))
+        profile = Profile.load(config.getoption("target_profile"))
     except HarnessError as error:
         raise pytest.UsageError(str(error)) from None
+    bundled = not config.getoption("base_url", None)
+    config.stash[_PROFILE] = profile.for_bundled_server() if bundled else profile
 
 
 _PROFILE = pytest.StashKey[Profile]()
@@ -108,10 +121,12 @@ _PROFILE = pytest.StashKey[Profile]()
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
-    """Skip the ``destructive`` tests where they must not run (harness/safety.py). Then trace
+    """Skip the ``destructive`` tests where they must not run (harness/safety.py), and those
+    that need a feature the target lacks. Then trace
     each test to the catalogue: refuse unknown ids, select by ``--requirement``, and skip a test
     when none of its requirements applies to the target's policy."""
     _skip_refused_destructive(config, items)
+    _skip_what_the_target_lacks(config.stash[_PROFILE], items)
     _keep_chosen_authenticator(config, items)
     named = {item: _requirement_ids(item) for item in items}
     selected = config.getoption("requirement")
@@ -165,6 +180,46 @@ def _skip_refused_destructive(config: pytest.Config, items: list[pytest.Item]) -
             item.add_marker(pytest.mark.skip(reason=reason))
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """End the run, before any test sends a request, when ``destructive`` tests are left
+    selected against the production index, whatever the flags.
+
+    A pytest-xdist worker cannot end the run from here (xdist takes it for a crash); there the
+    tests stay skipped as :func:`_skip_refused_destructive` marked them, sending nothing.
+
+    :raises pytest.UsageError: one line, naming the host and how to deselect them.
+    """
+    if hasattr(session.config, "workerinput"):
+        return
+    production = production_refusal(session.config.getoption("base_url", None))
+    destructive = [i for i in session.items if i.get_closest_marker("destructive") is not None]
+    if production is not None and destructive:
+        raise pytest.UsageError(
+            f"{production}; {len(destructive)} selected, deselect them with -m 'not destructive'"
+        )
+
+
+def _skip_what_the_target_lacks(profile: Profile, items: list[pytest.Item]) -> None:
+    """Mark skipped, with the reason, the items that need a feature ``profile`` lacks.
+
+    :raises pytest.UsageError: a ``needs`` marker names no feature, or an unknown one.
+    """
+    for item in items:
+        for marker in item.iter_markers("needs"):
+            unknown = [name for name in marker.args if name not in FEATURES]
+            if not marker.args or unknown:
+                raise pytest.UsageError(
+                    f"{item.nodeid}: needs() takes features among {', '.join(FEATURES)}"
+                )
+            lacking = [name for name in marker.args if profile.lacks(name)]
+            if lacking:
+                item.add_marker(pytest.mark.skip(reason=_lacks(profile, lacking[0])))
+
+
+def _lacks(profile: Profile, feature: str) -> str:
+    return f"the target profile {profile.name} says the target has no {feature.replace('_', ' ')}"
+
+
 def _keep_chosen_authenticator(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Deselect the tests marked with authenticators none of which is ``--authenticator``."""
     chosen = config.getoption("authenticator")
@@ -206,8 +261,9 @@ class SystemBrowser:
     ``pytest_configure``, after pytest-playwright, so that its fixture is the one used."""
 
     @pytest.fixture(scope="session")
+    @classmethod
     def browser_type_launch_args(
-        self, browser_type_launch_args: dict, browser_type: BrowserType
+        cls, browser_type_launch_args: dict, browser_type: BrowserType
     ) -> dict:
         """pytest-playwright's launch arguments, plus the system's Chromium when Playwright
         has none of its own."""
@@ -232,7 +288,19 @@ def target(
     """The server under test: ``--base-url``'s, or the bundled one started for this session."""
     base_url = pytestconfig.getoption("base_url", None)
     if base_url:
-        yield Target(base_url.rstrip("/"), target_profile, mailbox=None, bundled=False)
+        try:
+            mail = mailbox_from_environment(os.environ)
+        except HarnessError as error:
+            pytest.exit(f"harness: {error}", returncode=2)
+        yield Target(
+            base_url.rstrip("/"),
+            target_profile,
+            mailbox=mail,
+            bundled=False,
+            pacer=target_profile.pacer(),
+        )
+        if mail is not None:
+            mail.close()
         return
     try:
         with BundledServer(
@@ -278,10 +346,56 @@ def mailbox(target: Target) -> Mailbox:
     return target.mailbox
 
 
+@pytest.fixture(scope="session")
+def tester_login(target: Target) -> TesterSession:
+    """The tester's own account (``HARNESS_USERNAME``…), logged in once for this process; on
+    the bundled server, an account made to stand in for it (TOTP on, as a tester's would be).
+    Skips when a remote target has no tester account given."""
+    try:
+        credentials = credentials_from_environment(os.environ)
+    except HarnessError as error:
+        pytest.exit(f"harness: {error}", returncode=2)
+    if credentials is None:
+        if not target.bundled:
+            pytest.skip(
+                "needs the tester's account on this target: set HARNESS_USERNAME,"
+                " HARNESS_PASSWORD and HARNESS_TOTP_SECRET (or HARNESS_ENV_FILE)"
+            )
+        account = AccountFactory(target).create(totp=True)
+        assert account.totp is not None
+        credentials = TesterCredentials(
+            account.username, Secret(account.password), Secret(account.totp.secret)
+        )
+    client = target.client()
+    try:
+        log_in(client, credentials)
+    except HarnessError as error:
+        pytest.exit(f"harness: {error}", returncode=2)
+    return TesterSession(credentials, client)
+
+
+@pytest.fixture
+def tester(target: Target, tester_login: TesterSession) -> Iterator[TesterSession]:
+    """The tester's account, logged in on a fresh client; after the test it is restored to what
+    it was before (what the test added is removed), and what could not be restored fails the
+    test's teardown, one line each."""
+    assert tester_login.client.session_id is not None
+    client = target.client()
+    client.use_session_id(tester_login.client.session_id)
+    password = tester_login.credentials.password
+    with AccountGuard(client, password) as guard:
+        yield TesterSession(tester_login.credentials, client)
+    if guard.unrestored:
+        pytest.fail(
+            "the tester's account was not left as it was: " + "; ".join(guard.unrestored),
+            pytrace=False,
+        )
+
+
 @pytest.fixture
 def make_client(target: Target) -> Callable[[], IndexClient]:
     """Makes independent HTTP sessions with the target (one per simulated browser)."""
-    return lambda: IndexClient(target.base_url)
+    return target.client
 
 
 @pytest.fixture
@@ -296,6 +410,11 @@ def make_account(target: Target) -> Callable[..., TestAccount]:
     factory = AccountFactory(target)
 
     def make(**traits: Any) -> TestAccount:
+        if target.profile.lacks("registration"):
+            pytest.skip(_lacks(target.profile, "registration"))
+        for trait, feature in ACCOUNT_FEATURES.items():
+            if traits.get(trait) and target.profile.lacks(feature):
+                pytest.skip(_lacks(target.profile, feature))
         if target.mailbox is None:
             pytest.skip(
                 "making a test account needs the target's mail, which the harness cannot read"
@@ -304,6 +423,9 @@ def make_account(target: Target) -> Callable[..., TestAccount]:
 
     return make
 
+
+ACCOUNT_FEATURES = {"recovery_codes": "recovery_codes", "totp": "totp", "security_key": "webauthn"}
+"""The traits ``make_account`` takes that need a feature of the target's, and that feature."""
 
 _PHASES = pytest.StashKey[dict[str, pytest.TestReport]]()
 _CONSOLE = pytest.StashKey[evidence.ConsoleLog]()

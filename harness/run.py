@@ -25,6 +25,7 @@ from harness.report.build import RESULTS, Report, build_report
 from harness.report.environment import RunEnvironment
 from harness.report.progress import Progress
 from harness.report.results import Status, tally
+from harness.safety import production_refusal
 from harness.targets import Profile
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -82,6 +83,13 @@ def preflight(args: argparse.Namespace) -> str:
         detail = found.detail if found.status != "ok" else "driving a real key is not supported yet"
         raise CannotRun(f"--authenticator hid: {detail}")
     if args.base_url:
+        production = production_refusal(args.base_url)
+        if production is not None:
+            # The suites register accounts, use up rate limits and delete projects.
+            raise CannotRun(
+                f"{production}, and neither does harness run: its suites change accounts and"
+                " projects; aim it at test.pypi.org or a staging deploy"
+            )
         for finding in (
             doctor.check_remote_target(args.base_url),
             doctor.check_origin(args.base_url),

@@ -40,13 +40,23 @@ def destructive_refusal(base_url: str | None, allow_destructive: bool) -> str | 
             f"cannot tell the host of {base_url!r}: destructive scenarios need a URL such as"
             " https://staging.example/"
         )
-    if _is_production_host(host):
-        return f"{host} is the production index: destructive scenarios never run there"
+    production = production_refusal(base_url)
+    if production is not None:
+        return production
     if not allow_destructive:
         return (
             f"{host} is a --base-url target: destructive scenarios run there only with"
             " --allow-destructive"
         )
+    return None
+
+
+def production_refusal(base_url: str | None) -> str | None:
+    """Why nothing that changes data may be sent to ``base_url``: it is the production index
+    (one line, naming the host); None for any other URL, or none (the bundled server)."""
+    host = _host(base_url) if base_url else None
+    if host is not None and _is_production_host(host):
+        return f"{host} is the production index: destructive scenarios never run there"
     return None
 
 

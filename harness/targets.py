@@ -16,24 +16,44 @@ import sys
 import threading
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
 
 from harness.admin import AdminCommands
+from harness.client import WEBAUTHN_ENCODINGS, IndexClient
 from harness.errors import ProfileError, TargetError
+from harness.imap import ImapMailbox
 from harness.mail import Mailbox, SmtpSink
+from harness.pacing import Pacer
 from harness.test_hooks import TestHooks
 
-PROFILE_NAMES = ("reference", "reference-2019")
+PROFILE_NAMES = ("reference", "reference-2019", "warehouse", "warehouse-2019")
+FEATURES = (
+    "registration",
+    "password_reset",
+    "totp",
+    "webauthn",
+    "recovery_codes",
+    "remember_device",
+    "api_tokens",
+    "projects",
+    "uploads",
+)
+"""What a target may have or lack; scenarios name what they need with ``needs(...)``."""
 READY_LINE = re.compile(r"reference-server listening on (http://\S+)")
 
 
 @dataclass(frozen=True)
 class RateLimits:
-    """Rate limits of the target, in the `limits` library's notation ("5 per 5 minutes; …")."""
+    """Rate limits of the target, in the `limits` library's notation ("5 per 5 minutes; …").
 
+    :param known: the figures are the target's own; when not, no scenario sets out to reach a
+        limit (it would lock the account out on a guess).
+    """
+
+    known: bool
     login_per_user: str
     login_per_ip: str
     login_global: str
@@ -56,6 +76,12 @@ class RateLimits:
         allowed = self.first_count(getattr(self, name))
         return allowed if allowed <= at_most else None
 
+    def for_one_client(self) -> RateLimits:
+        """These limits with the per-address and global ones lifted: on a server whose only
+        client is one harness run, they would count every scenario as one person."""
+        lifted = "100000 per 5 minutes"
+        return replace(self, login_per_ip=lifted, login_global=lifted, two_factor_per_ip=lifted)
+
 
 @dataclass(frozen=True)
 class Ages:
@@ -77,6 +103,10 @@ class Profile:
     :param recovery_codes_before_first_method: TOTP/WebAuthn set-up needs recovery codes
         generated and one burned first.
     :param last_method_removable: the last 2FA method can be removed.
+    :param webauthn_encoding: how the target's pages read the WebAuthn options' challenge and
+        user id: ``base64url`` or Warehouse's ``char-codes`` (see
+        :data:`harness.client.WEBAUTHN_ENCODINGS`).
+    :param features: what the target has, of :data:`FEATURES`.
     """
 
     name: str
@@ -84,8 +114,19 @@ class Profile:
     policy: str
     recovery_codes_before_first_method: bool
     last_method_removable: bool
+    webauthn_encoding: str
+    features: frozenset[str]
     ages: Ages
     rate_limits: RateLimits
+
+    def lacks(self, feature: str) -> bool:
+        """Whether the target lacks ``feature`` (one of :data:`FEATURES`).
+
+        :raises ValueError: ``feature`` is not one of them.
+        """
+        if feature not in FEATURES:
+            raise ValueError(f"unknown feature {feature!r}: one of {', '.join(FEATURES)}")
+        return feature not in self.features
 
     @classmethod
     def load(cls, name_or_path: str) -> Profile:
@@ -120,6 +161,8 @@ class Profile:
                 policy=data["policy"],
                 recovery_codes_before_first_method=two_factor["recovery_codes_before_first_method"],
                 last_method_removable=two_factor["last_method_removable"],
+                webauthn_encoding=data["webauthn"]["encoding"],
+                features=_features(data.get("features", {}), source),
                 ages=Ages(**data["ages"]),
                 rate_limits=RateLimits(**data["rate_limits"]),
             )
@@ -134,13 +177,30 @@ class Profile:
                 f"target profile {source}: policy must be 'current' or '2019-beta',"
                 f" not {profile.policy!r}"
             )
+        if profile.webauthn_encoding not in WEBAUTHN_ENCODINGS:
+            raise ProfileError(
+                f"target profile {source}: webauthn.encoding must be one of"
+                f" {', '.join(WEBAUTHN_ENCODINGS)}, not {profile.webauthn_encoding!r}"
+            )
         return profile
+
+    def for_bundled_server(self) -> Profile:
+        """This profile as the session's bundled server is started with it: every scenario
+        reaches that server from one address, so its per-address and global limits are lifted
+        (scenarios that check those start a server of their own)."""
+        return replace(self, rate_limits=self.rate_limits.for_one_client())
+
+    def pacer(self) -> Pacer:
+        """A pacer keeping a run under this target's per-address limits."""
+        limits = self.rate_limits
+        return Pacer({"login": limits.login_per_ip, "two_factor": limits.two_factor_per_ip})
 
     def reference_server_args(self) -> list[str]:
         """Command-line options that make the bundled server behave as this profile says."""
         limits, ages = self.rate_limits, self.ages
         return [
             f"--profile={self.policy}",
+            f"--webauthn-encoding={self.webauthn_encoding}",
             f"--login-user-limit={limits.login_per_user}",
             f"--login-ip-limit={limits.login_per_ip}",
             f"--login-global-limit={limits.login_global}",
@@ -156,6 +216,27 @@ class Profile:
         ]
 
 
+def _features(table: object, source: str) -> frozenset[str]:
+    """The features a profile's ``[features]`` table leaves on: each of :data:`FEATURES` is
+    there unless set to false, so that a profile written before a feature was named still
+    describes its target.
+
+    :raises ProfileError: an unknown name, or a value that is not true or false.
+    """
+    if not isinstance(table, dict):
+        raise ProfileError(f"target profile {source}: [features] must be a table")
+    unknown = sorted(set(table) - set(FEATURES))
+    if unknown:
+        raise ProfileError(
+            f"target profile {source}: unknown feature {unknown[0]!r}; features are"
+            f" {', '.join(FEATURES)}"
+        )
+    for name, value in table.items():
+        if not isinstance(value, bool):
+            raise ProfileError(f"target profile {source}: features.{name} must be true or false")
+    return frozenset(name for name in FEATURES if table.get(name, True))
+
+
 @dataclass(frozen=True)
 class Target:
     """A server under test.
@@ -165,14 +246,24 @@ class Target:
     :param test_hooks: the server's test hooks (the bundled server in test mode), or None
         for a remote target.
     :param admin: the server's administrators' commands (the bundled server), or None.
+    :param pacer: keeps the run's logins under a staging server's per-address limits; None
+        for the bundled server, whose only client is the run.
     """
 
     base_url: str
     profile: Profile
-    mailbox: Mailbox | None
+    mailbox: Mailbox | ImapMailbox | None
     bundled: bool
     test_hooks: TestHooks | None = None
     admin: AdminCommands | None = None
+    pacer: Pacer | None = None
+
+    def client(self) -> IndexClient:
+        """A fresh HTTP session with the target, reading its WebAuthn options as its pages do
+        and paced by the target's pacer."""
+        return IndexClient(
+            self.base_url, webauthn_encoding=self.profile.webauthn_encoding, pacer=self.pacer
+        )
 
 
 class BundledServer:

@@ -79,6 +79,7 @@ def create_app(
         current_user=current_user,
         test_mode=config.test_mode,
         disabled_checks=config.disabled_checks,
+        webauthn_encoding=config.webauthn_encoding,
     )
 
     app.before_request(csrf.check_csrf)

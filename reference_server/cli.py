@@ -21,7 +21,7 @@ from types import FrameType
 from urllib.parse import urlsplit
 
 from reference_server.checks import CHECKS, UnknownCheck, validate
-from reference_server.config import PROFILES, ServerConfig
+from reference_server.config import PROFILES, WEBAUTHN_ENCODINGS, ServerConfig
 from reference_server.db import DatabaseError, make_engine
 from reference_server.ratelimits import RateLimitConfigError, make_storage, parse_limits
 
@@ -116,6 +116,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="the exact origin (scheme://host[:port], no path) that WebAuthn responses must "
         "come from, e.g. 'https://pypi.example.org' (default: the scheme and host of each "
         "request)",
+    )
+    serve.add_argument(
+        "--webauthn-encoding",
+        choices=WEBAUTHN_ENCODINGS,
+        default=d.webauthn_encoding,
+        help="how the pages read the WebAuthn options' challenge and user id strings: "
+        "'base64url' (decoded, as WebAuthn's JSON forms are) or 'char-codes' (each "
+        "character's code, as Warehouse's JavaScript does) (default: %(default)s)",
     )
     serve.add_argument(
         "--test-mode",
@@ -319,6 +327,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         database_url=args.database,
         smtp=parse_smtp(args.smtp),
         profile=args.profile,
+        webauthn_encoding=args.webauthn_encoding,
         test_mode=args.test_mode,
         disabled_checks=disabled_checks,
         ratelimit_storage=args.ratelimit_storage,

@@ -12,6 +12,11 @@ from typing import Literal
 
 Profile = Literal["current", "2019-beta"]
 PROFILES: tuple[Profile, ...] = ("current", "2019-beta")
+WebAuthnEncoding = Literal["base64url", "char-codes"]
+WEBAUTHN_ENCODINGS: tuple[WebAuthnEncoding, ...] = ("base64url", "char-codes")
+"""How a page turns the WebAuthn options' challenge and user id strings into the bytes a key
+signs: base64url decoding (WebAuthn's JSON forms), or each character's code, as Warehouse's
+JavaScript does (``Uint8Array.from(text, c => c.charCodeAt(0))``)."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,9 @@ class ServerConfig:
     # public name differs from the one the server is reached by.
     rp_id: str | None = None
     origin: str | None = None
+    # How the pages read the options' challenge and user id: "base64url" (decoded), or
+    # "char-codes" (each character's code), as Warehouse's JavaScript does.
+    webauthn_encoding: WebAuthnEncoding = "base64url"
     # Test mode (``--test-mode``): the ``/_test/`` hooks the harness drives (a per-user TOTP
     # clock, seeding a TOTP secret) and a banner on every page. Never for real users: anyone
     # on the server's own host could replace a user's TOTP secret.

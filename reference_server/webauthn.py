@@ -7,7 +7,9 @@ credential belongs to, the credential id's size, the accepted algorithms, and tu
 browser's JSON into bytes strictly enough that bad input is a client error, never a crash.
 
 Every binary value in the JSON is base64url without padding (padding is tolerated on input).
-Nothing here touches Flask or the database.
+The key signs the options' challenge and user id as the page reads them: decoded from base64url,
+or as Warehouse's page does, the codes of the string's characters
+(``config.WEBAUTHN_ENCODINGS``). Nothing here touches Flask or the database.
 """
 
 from __future__ import annotations
@@ -93,13 +95,26 @@ def b64url_decode(value: object, what: str) -> bytes:
         raise MalformedCredential(f"{what} is not base64url") from exc
 
 
-def new_state() -> dict[str, str]:
-    """A fresh single-use challenge, in the form ``Fido2Server`` takes back as ``state``.
+def signed_bytes(text: str, encoding: str) -> bytes:
+    """The bytes a key signs for the options string ``text`` (a challenge or user id) when the
+    page reads it in ``encoding`` (``base64url`` or ``char-codes``)."""
+    if encoding == "char-codes":
+        # The strings are base64url, so each character's code is its ASCII byte.
+        return text.encode("ascii")
+    return b64url_decode(text, "options string")
+
+
+def new_state(encoding: str = "base64url") -> dict[str, str]:
+    """A fresh single-use challenge: ``sent`` goes in the options, ``challenge`` is what the
+    key signs (``sent`` read in ``encoding``), in the form ``Fido2Server`` takes back as
+    ``state``.
 
     JSON-serialisable so it can live in the server-side session.
     """
+    sent = b64url(os.urandom(CHALLENGE_BYTES))
     return {
-        "challenge": b64url(os.urandom(CHALLENGE_BYTES)),
+        "challenge": b64url(signed_bytes(sent, encoding)),
+        "sent": sent,
         "user_verification": USER_VERIFICATION,
     }
 
@@ -125,7 +140,7 @@ def creation_options(
             "requireResidentKey": False,
             "userVerification": USER_VERIFICATION,
         },
-        "challenge": state["challenge"],
+        "challenge": state["sent"],
         "excludeCredentials": descriptors(existing),
         "pubKeyCredParams": [{"alg": alg, "type": "public-key"} for alg in ALGORITHMS],
         "rp": {"id": rp.id, "name": RP_NAME},
@@ -140,7 +155,7 @@ def request_options(
     """``PublicKeyCredentialRequestOptions`` as Warehouse's JSON."""
     return {
         "allowCredentials": descriptors(credential_ids),
-        "challenge": state["challenge"],
+        "challenge": state["sent"],
         "rpId": rp.id,
         "timeout": TIMEOUT_MS,
         "userVerification": USER_VERIFICATION,

@@ -1,5 +1,6 @@
 """Scenarios run against the session's target; pytest-playwright's pages open on it."""
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 
@@ -40,6 +41,36 @@ def ready_for_two_factor(make_account, client: IndexClient) -> TestAccount:
     account = make_account(two_factor_ready=True)
     client.login(account.username, account.password)
     return account
+
+
+@pytest.fixture
+def exhaustible_limit(target: Target) -> Iterator[Callable[..., int]]:
+    """How many attempts the target's rate limit ``name`` allows, for a scenario that sets out
+    to reach it: ``exhaustible_limit("login_per_user", at_most=30)``. The scenario's attempts
+    are not held back by the target's pacer, but counted: the next paced attempt after it
+    waits the window out rather than be refused.
+
+    Skips, saying why, when the profile does not know the target's limits (reaching a guessed
+    one could lock an account out for hours), or when they allow more than ``at_most``.
+    """
+    with contextlib.ExitStack() as unpaced:
+
+        def allowed(name: str, at_most: int = 30) -> int:
+            profile = target.profile
+            if not profile.rate_limits.known:
+                pytest.skip(
+                    f"the target profile {profile.name} does not know the target's rate"
+                    " limits: reaching a guessed one could lock an account out"
+                )
+            count = profile.rate_limits.exhaustible(name, at_most)
+            if count is None:
+                limit = getattr(profile.rate_limits, name)
+                pytest.skip(f"the target allows {limit!r}; too many to use up in a scenario")
+            if target.pacer is not None:
+                unpaced.enter_context(target.pacer.unpaced())
+            return count
+
+        yield allowed
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 // Security devices (WebAuthn) for the provisioning page and the two-factor login page.
 //
-// Contract: GET the form's data-options-url (JSON, binary values base64url without padding),
-// call navigator.credentials.create/get, POST FormData {csrf_token, credential: JSON string,
+// Contract: GET the form's data-options-url (JSON, binary values base64url without padding;
+// with data-challenge-encoding="char-codes" the challenge and user id are read as Warehouse's
+// page reads them, each character's code a byte), call navigator.credentials.create/get, POST FormData {csrf_token, credential: JSON string,
 // label | remember_device} to data-validate-url, and show {"fail": {"errors": [...]}} in
 // ul#webauthn-errors. Every browser call has its own timeout so the page never hangs.
 "use strict";
@@ -24,29 +25,35 @@
     return btoa(raw).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   }
 
+  // Warehouse's page: Uint8Array.from(text, c => c.charCodeAt(0)).
+  function charCodes(text) {
+    return Uint8Array.from(text, function (c) { return c.charCodeAt(0); }).buffer;
+  }
+
   function descriptors(list) {
     return (list || []).map(function (d) {
       return Object.assign({}, d, { id: b64urlToBytes(d.id) });
     });
   }
 
-  function creationOptions(json) {
-    if (PublicKeyCredential.parseCreationOptionsFromJSON) {
+  function creationOptions(json, encoding) {
+    if (encoding !== "char-codes" && PublicKeyCredential.parseCreationOptionsFromJSON) {
       return PublicKeyCredential.parseCreationOptionsFromJSON(json);
     }
+    var bytes = encoding === "char-codes" ? charCodes : b64urlToBytes;
     return Object.assign({}, json, {
-      challenge: b64urlToBytes(json.challenge),
-      user: Object.assign({}, json.user, { id: b64urlToBytes(json.user.id) }),
+      challenge: bytes(json.challenge),
+      user: Object.assign({}, json.user, { id: bytes(json.user.id) }),
       excludeCredentials: descriptors(json.excludeCredentials),
     });
   }
 
-  function requestOptions(json) {
-    if (PublicKeyCredential.parseRequestOptionsFromJSON) {
+  function requestOptions(json, encoding) {
+    if (encoding !== "char-codes" && PublicKeyCredential.parseRequestOptionsFromJSON) {
       return PublicKeyCredential.parseRequestOptionsFromJSON(json);
     }
     return Object.assign({}, json, {
-      challenge: b64urlToBytes(json.challenge),
+      challenge: encoding === "char-codes" ? charCodes(json.challenge) : b64urlToBytes(json.challenge),
       allowCredentials: descriptors(json.allowCredentials),
     });
   }
@@ -95,6 +102,7 @@
 
   function setUp(form, button, kind) {
     var errors = document.getElementById("webauthn-errors");
+    var encoding = form.dataset.challengeEncoding;
     if (!window.PublicKeyCredential || !navigator.credentials) {
       document.getElementById("webauthn-browser-support").hidden = false;
       return;  // the button stays disabled
@@ -119,8 +127,8 @@
           if (json.fail) throw new Error(json.fail.errors.join(" "));
           var ms = (json.timeout || 60000) + TIMEOUT_SLACK_MS;
           var call = kind === "provision"
-            ? navigator.credentials.create({ publicKey: creationOptions(json) })
-            : navigator.credentials.get({ publicKey: requestOptions(json) });
+            ? navigator.credentials.create({ publicKey: creationOptions(json, encoding) })
+            : navigator.credentials.get({ publicKey: requestOptions(json, encoding) });
           return withTimeout(call, ms, "The security device did not answer in time. Try again.");
         })
         .then(function (credential) {

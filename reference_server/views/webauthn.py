@@ -82,6 +82,12 @@ def user_handle(account: User) -> bytes:
     return row.handle
 
 
+def signed_user_handle(handle: bytes) -> bytes:
+    """The user handle a key stores and returns: the options' ``user.id`` read as the page reads
+    it (the handle itself, or with Warehouse's page the characters of its base64url form)."""
+    return webauthn.signed_bytes(webauthn.b64url(handle), config().webauthn_encoding)
+
+
 def provisioning_refusal(account: User) -> str | None:
     """Why ``account`` may not add a key through the JSON endpoints now, or None.
 
@@ -131,7 +137,7 @@ def provision_options() -> Response:
     refusal = provisioning_refusal(account)
     if refusal is not None:
         return fail([refusal], 403)
-    state = webauthn.new_state()
+    state = webauthn.new_state(config().webauthn_encoding)
     options = webauthn.creation_options(
         relying_party(),
         state,
@@ -250,7 +256,7 @@ def authenticate_options() -> Response:
     if pending is None or not pending[0].has_webauthn:
         return fail([INVALID_LOGIN])
     account, _payload = pending
-    state = webauthn.new_state()
+    state = webauthn.new_state(config().webauthn_encoding)
     options = webauthn.request_options(
         relying_party(), state, [key.credential_id for key in account.webauthn]
     )
@@ -282,7 +288,7 @@ def assertion_error(account: User, state: object) -> str | None:
     if (
         performs("webauthn-user-handle")
         and assertion.user_handle is not None
-        and (handle is None or handle.handle != assertion.user_handle)
+        and (handle is None or signed_user_handle(handle.handle) != assertion.user_handle)
     ):
         return "user handle of another user"
     if not performs("webauthn-counter"):

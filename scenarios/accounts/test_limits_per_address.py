@@ -13,7 +13,6 @@ from collections.abc import Callable
 import pytest
 
 from harness.accounts import AccountFactory, TestAccount
-from harness.client import IndexClient
 from harness.targets import Profile, Target
 
 pytestmark = pytest.mark.protocol
@@ -56,7 +55,7 @@ def fail_second_factors(target: Target, accounts: list[TestAccount], failures: i
     reaches its own per-user limit."""
     for n in range(failures):
         account = accounts[n % len(accounts)]
-        page = IndexClient(target.base_url).log_in_with_totp(
+        page = target.client().log_in_with_totp(
             account.username, account.password, account.totp.wrong_code()
         )
         assert page.status == 200
@@ -64,7 +63,7 @@ def fail_second_factors(target: Target, accounts: list[TestAccount], failures: i
 
 def right_totp_login(target: Target, account: TestAccount) -> int:
     """The status of a right TOTP code for ``account`` from this address."""
-    client = IndexClient(target.base_url)
+    client = target.client()
     url = client.password_step(account.username, account.password)
     account.totp.wait_for_fresh_step(3)
     return client.two_factor_totp(url, account.totp.current()).status
@@ -77,9 +76,9 @@ class TestPasswordsPerAddress:
     ) -> None:
         account = AccountFactory(address_limited).create()
         for _ in range(allowed(address_limited, "login_per_ip")):
-            page = IndexClient(address_limited.base_url).login(unknown_username(), "wrong")
+            page = address_limited.client().login(unknown_username(), "wrong")
             assert page.status == 200
-        page = IndexClient(address_limited.base_url).login(account.username, account.password)
+        page = address_limited.client().login(account.username, account.password)
         assert page.status == 429
         assert int(page.response.headers["Retry-After"]) > 0
 
@@ -89,8 +88,8 @@ class TestPasswordsPerAddress:
     ) -> None:
         account = AccountFactory(address_limited).create()
         for _ in range(allowed(address_limited, "login_per_ip") - 1):
-            IndexClient(address_limited.base_url).login(unknown_username(), "wrong")
-        page = IndexClient(address_limited.base_url).login(account.username, account.password)
+            address_limited.client().login(unknown_username(), "wrong")
+        page = address_limited.client().login(account.username, account.password)
         assert page.status == 303
 
 

@@ -7,7 +7,7 @@ import pytest
 from harness.client import IndexClient
 from harness.mail import Mailbox, verification_link
 
-pytestmark = pytest.mark.protocol
+pytestmark = [pytest.mark.protocol, pytest.mark.needs("registration")]
 
 
 def fresh_name() -> str:

@@ -11,7 +11,7 @@ from harness.accounts import TestAccount
 from harness.client import REMEMBER_DEVICE_COOKIE, HtmlPage, IndexClient
 from harness.targets import Profile
 
-pytestmark = pytest.mark.protocol
+pytestmark = [pytest.mark.protocol, pytest.mark.needs("remember_device")]
 
 AGE_TOLERANCE = 60
 """Seconds a cookie's lifetime may differ from the expected one (``Expires`` against ``Date``)."""

@@ -103,6 +103,7 @@ class TestTwoFactorJourney:
         expect(IndexPage(page).user_indicator).to_have_text(account.username)
 
 
+@pytest.mark.needs("recovery_codes")
 class TestRecoveryCodeJourney:
     @pytest.mark.requirement("RECOVERY-LOGIN-01")
     def test_log_in_with_a_recovery_code_from_the_two_factor_page(
@@ -115,6 +116,15 @@ class TestRecoveryCodeJourney:
         recovery.submit_code(account.unused_recovery_code())
         assert recovery.current_path == "/manage/account/"
         assert recovery.flashes("success")
+
+    @pytest.mark.requirement("RECOVERY-NOJS-01")
+    def test_recovery_code_login_works_without_javascript(self, new_context, make_account) -> None:
+        account = make_account(totp=True, recovery_codes=True)
+        page = new_context(java_script_enabled=False).new_page()
+        LoginPage(page).password_step(account.username, account.password)
+        TwoFactorPage(page).use_recovery_code()
+        RecoveryCodeLoginPage(page).submit_code(account.unused_recovery_code())
+        expect(IndexPage(page).user_indicator).to_have_text(account.username)
 
     @pytest.mark.requirement("RECOVERY-SINGLE-USE-01")
     def test_used_recovery_code_is_refused_on_the_page(
@@ -150,6 +160,7 @@ class TestAccountJourneys:
         assert not manage.can_add_totp()
 
     @pytest.mark.requirement("REAUTH-01")
+    @pytest.mark.needs("recovery_codes")
     def test_stale_login_confirms_the_password_before_new_codes(
         self, page: Page, make_account, target_profile: Profile
     ) -> None:

@@ -42,11 +42,15 @@ def new_project_name() -> str:
 
 
 @pytest.fixture
-def project(owner: TestAccount, client: IndexClient, upload: Upload) -> str:
-    """A project of ``owner``, release 1.0, uploaded with a token for the whole account."""
+def project(owner: TestAccount, client: IndexClient, upload: Upload, target: Target) -> str:
+    """A project of ``owner``, release 1.0, uploaded with a token for the whole account, or
+    with the password on a target that has no API tokens (the 2019 index)."""
     name = new_project_name()
-    token = client.create_api_token("set-up " + name, owner.password)
-    result = upload("__token__", token, name)
+    if target.profile.lacks("api_tokens"):
+        result = upload(owner.username, owner.password, name)
+    else:
+        token = client.create_api_token("set-up " + name, owner.password)
+        result = upload("__token__", token, name)
     assert result.succeeded, result.output
     return name
 

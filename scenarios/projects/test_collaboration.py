@@ -27,6 +27,7 @@ def remove(client: IndexClient, project: str, username: str, typed: str) -> None
 
 class TestInvitations:
     @pytest.mark.requirement("PROJECT-ROLE-01", "PROJECT-NOTIFY-02")
+    @pytest.mark.needs("api_tokens")
     def test_an_invited_user_uploads_only_after_accepting_and_the_owner_is_told(
         self,
         client: IndexClient,
@@ -72,6 +73,7 @@ class TestRemoval:
         assert name in roles(client, project)
 
     @pytest.mark.requirement("PROJECT-CONFIRM-03", "PROJECT-NOTIFY-02")
+    @pytest.mark.needs("api_tokens")
     def test_a_collaborator_goes_when_their_username_is_typed_and_they_are_told(
         self,
         client: IndexClient,

@@ -7,13 +7,14 @@ from harness.client import API_TOKENS, IndexClient
 from scenarios.projects.conftest import Upload, new_project_name
 
 # Uploads create projects: on a shared server that is a change to leave to the tester.
-pytestmark = [pytest.mark.protocol, pytest.mark.destructive]
+pytestmark = [pytest.mark.protocol, pytest.mark.destructive, pytest.mark.needs("uploads")]
 
 
 def refused_with_403(output: str) -> bool:
     return "403" in output
 
 
+@pytest.mark.needs("api_tokens")
 class TestTokenUploads:
     @pytest.mark.requirement("UPLOAD-TOKEN-01")
     def test_an_account_token_uploads_a_new_project_owned_by_the_uploader(
@@ -86,6 +87,7 @@ class TestPasswordUploads:
         assert refused_with_403(result.output), result.output
 
 
+@pytest.mark.needs("api_tokens")
 class TestManagementNeedsTwoFactor:
     @pytest.mark.requirement("MANAGE-2FA-01")
     def test_tokens_page_sends_a_user_without_two_factor_to_set_it_up(

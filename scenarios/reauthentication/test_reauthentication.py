@@ -7,7 +7,8 @@ import pytest
 from harness.client import REAUTH_FORM, IndexClient
 from harness.targets import Profile
 
-pytestmark = pytest.mark.protocol
+# The recovery codes' page is the one that asks for the password after seconds.
+pytestmark = [pytest.mark.protocol, pytest.mark.needs("recovery_codes")]
 
 GENERATE = "/manage/account/recovery-codes/generate"
 

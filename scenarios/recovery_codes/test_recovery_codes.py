@@ -9,7 +9,7 @@ from harness.accounts import TestAccount
 from harness.client import IndexClient, at_once
 from harness.mail import Mailbox
 
-pytestmark = pytest.mark.protocol
+pytestmark = [pytest.mark.protocol, pytest.mark.needs("recovery_codes")]
 
 
 @pytest.fixture

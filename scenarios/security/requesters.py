@@ -27,7 +27,7 @@ import pytest
 from packaging.version import Version
 
 from harness.accounts import AccountFactory, TestAccount, password_reset_link
-from harness.client import WEBAUTHN_PROVISION, IndexClient, warehouse_credential
+from harness.client import IndexClient, warehouse_credential
 from harness.errors import ContractMismatch
 from harness.mail import Mailbox, token_in
 from harness.mail import verification_link as mailed_verification_link
@@ -258,7 +258,7 @@ def assertion(setup: Setup, seat: Seat) -> None:
 
 def registration(setup: Setup, seat: Seat) -> None:
     """``credential``: a new key's registration, for a challenge the target never issued."""
-    options = seat.client.json_get(f"{WEBAUTHN_PROVISION}/options").body
+    options = seat.client.creation_options()
     created = software_key("soft").create(
         {**options, "challenge": _challenge_never_issued()}, seat.client.origin
     )

@@ -8,19 +8,8 @@ import pytest
 
 from harness.accounts import TestAccount
 from harness.client import TOTP_FORM, HtmlPage, IndexClient, at_once
-from harness.targets import Profile
 
-pytestmark = pytest.mark.protocol
-
-
-def limit_of(profile: Profile, name: str) -> int:
-    """The failures the target's rate limit ``name`` allows; skips when there are too many to
-    exhaust in a scenario."""
-    allowed = profile.rate_limits.exhaustible(name)
-    if allowed is None:
-        limit = getattr(profile.rate_limits, name)
-        pytest.skip(f"the target allows {limit!r} failures; too many to exhaust in a scenario")
-    return allowed
+pytestmark = [pytest.mark.protocol, pytest.mark.needs("totp")]
 
 
 CHANNELS = ["totp", "recovery-code"]
@@ -76,9 +65,9 @@ def wrong_codes_at_once(
 class TestLoginRateLimit:
     @pytest.mark.requirement("RATE-LOGIN-01")
     def test_right_password_is_refused_once_the_limit_is_hit(
-        self, make_account, make_client, target_profile: Profile
+        self, make_account, make_client, exhaustible_limit
     ) -> None:
-        allowed = limit_of(target_profile, "login_per_user")
+        allowed = exhaustible_limit("login_per_user")
         account = make_account()
         for _ in range(allowed):
             assert make_client().login(account.username, "wrong" + account.password).status == 200
@@ -88,9 +77,9 @@ class TestLoginRateLimit:
 
     @pytest.mark.requirement("RATE-LOGIN-01")
     def test_right_password_is_accepted_below_the_limit(
-        self, make_account, make_client, target_profile: Profile
+        self, make_account, make_client, exhaustible_limit
     ) -> None:
-        allowed = limit_of(target_profile, "login_per_user")
+        allowed = exhaustible_limit("login_per_user")
         account = make_account()
         for _ in range(allowed - 1):
             make_client().login(account.username, "wrong" + account.password)
@@ -100,9 +89,9 @@ class TestLoginRateLimit:
 class TestTwoFactorRateLimit:
     @pytest.mark.requirement("RATE-2FA-01")
     def test_right_code_is_refused_once_the_limit_is_hit_across_sessions(
-        self, make_account, make_client, target_profile: Profile
+        self, make_account, make_client, exhaustible_limit
     ) -> None:
-        allowed = limit_of(target_profile, "two_factor_per_user")
+        allowed = exhaustible_limit("two_factor_per_user")
         account = make_account(totp=True)
         for _ in range(allowed):
             wrong = account.totp.wrong_code()
@@ -120,9 +109,9 @@ class TestTwoFactorRateLimit:
 
     @pytest.mark.requirement("RATE-2FA-02")
     def test_recovery_codes_share_the_second_factor_limit(
-        self, make_account, make_client, target_profile: Profile
+        self, make_account, make_client, exhaustible_limit
     ) -> None:
-        allowed = limit_of(target_profile, "two_factor_per_user")
+        allowed = exhaustible_limit("two_factor_per_user")
         account = make_account(totp=True, recovery_codes=True)
         for _ in range(allowed):
             make_client().log_in_with_totp(
@@ -135,9 +124,9 @@ class TestTwoFactorRateLimit:
 
     @pytest.mark.requirement("RATE-2FA-02")
     def test_failed_recovery_codes_count_toward_the_second_factor_limit(
-        self, make_account, make_client, target_profile: Profile
+        self, make_account, make_client, exhaustible_limit
     ) -> None:
-        allowed = limit_of(target_profile, "two_factor_per_user")
+        allowed = exhaustible_limit("two_factor_per_user")
         account = make_account(totp=True, recovery_codes=True)
         for attempt in range(allowed):
             client = make_client()
@@ -151,9 +140,9 @@ class TestTwoFactorRateLimit:
 
     @pytest.mark.requirement("RATE-2FA-01")
     def test_right_code_is_accepted_below_the_limit(
-        self, make_account, make_client, target_profile: Profile
+        self, make_account, make_client, exhaustible_limit
     ) -> None:
-        allowed = limit_of(target_profile, "two_factor_per_user")
+        allowed = exhaustible_limit("two_factor_per_user")
         account = make_account(totp=True)
         client = make_client()
         url = client.password_step(account.username, account.password)
@@ -165,8 +154,8 @@ class TestTwoFactorRateLimit:
 
 class TestSecondFactorChannels:
     @pytest.fixture
-    def allowed(self, target_profile: Profile) -> int:
-        return limit_of(target_profile, "two_factor_per_user")
+    def allowed(self, exhaustible_limit) -> int:
+        return exhaustible_limit("two_factor_per_user")
 
     @pytest.fixture
     def account(self, make_account) -> TestAccount:

@@ -13,7 +13,7 @@ from harness.mail import Mailbox
 from harness.targets import Profile
 from virtual_authenticators.totp import TotpApp
 
-pytestmark = pytest.mark.protocol
+pytestmark = [pytest.mark.protocol, pytest.mark.needs("totp")]
 
 PROVISION = "/manage/account/totp-provision"
 MANAGEMENT = ["/manage/account/", "/manage/account/two-factor/"]

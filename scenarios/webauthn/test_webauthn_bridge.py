@@ -28,7 +28,11 @@ from virtual_authenticators.bridge import PageBridge
 from virtual_authenticators.faulty import Fault
 from virtual_authenticators.kinds import SoftwareKey
 
-pytestmark = [pytest.mark.browser, pytest.mark.authenticator("bridge")]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.authenticator("bridge"),
+    pytest.mark.needs("webauthn"),
+]
 
 VALIDATE_PATH = "/account/webauthn-authenticate/validate"
 PROVISION_VALIDATE_PATH = "/manage/account/webauthn-provision/validate"

@@ -16,8 +16,9 @@ from harness.pages import (
     WebAuthnProvisionPage,
 )
 from virtual_authenticators.cdp import CdpAuthenticator, CdpOptions
+from virtual_authenticators.soft import SoftKey
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.needs("webauthn")]
 
 KEY = "Chromium's virtual key"
 
@@ -103,6 +104,19 @@ def test_key_nobody_touches_fails_the_step_in_time_naming_the_key(
 
 
 class TestWithoutJavaScript:
+    @pytest.mark.requirement("WEBAUTHN-NOJS-02")
+    def test_login_page_says_keys_need_javascript_and_offers_totp(
+        self, new_context, make_account
+    ) -> None:
+        account = make_account(totp=True, security_key=SoftKey())
+        page = new_context(java_script_enabled=False).new_page()
+        LoginPage(page).password_step(account.username, account.password)
+        expect(page.locator("#webauthn-auth-form .webauthn-noscript")).to_be_attached()
+        expect(page.locator("#webauthn-auth-begin")).to_be_disabled()
+        account.totp.wait_for_fresh_step()
+        TwoFactorPage(page).submit_totp(account.totp.current())
+        expect(IndexPage(page).user_indicator).to_have_text(account.username)
+
     @pytest.mark.requirement("WEBAUTHN-NOJS-01")
     def test_provisioning_page_says_keys_need_javascript(self, new_context, make_account) -> None:
         account = make_account(two_factor_ready=True)

@@ -17,7 +17,7 @@ from harness.pages import (
 )
 from scenarios.webauthn.conftest import KeyedPage
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.needs("webauthn")]
 
 
 def enrol(keyed: KeyedPage, account: TestAccount, label: str) -> WebAuthnProvisionPage:

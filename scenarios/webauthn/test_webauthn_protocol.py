@@ -33,7 +33,7 @@ from virtual_authenticators.faulty import Fault
 from virtual_authenticators.kinds import software_key
 from virtual_authenticators.soft import SoftKey
 
-pytestmark = pytest.mark.protocol
+pytestmark = [pytest.mark.protocol, pytest.mark.needs("webauthn")]
 
 TWO_FACTOR_PAGE = "/manage/account/two-factor/"
 
@@ -504,12 +504,9 @@ class TestKeyRateLimit:
     @pytest.mark.requirement("RATE-2FA-03")
     @pytest.mark.parametrize("failures", ["below-the-limit", "at-the-limit"])
     def test_failed_assertions_count_toward_the_second_factor_limit(
-        self, soft_key_account: TestAccount, make_client, target_profile: Profile, failures: str
+        self, soft_key_account: TestAccount, make_client, exhaustible_limit, failures: str
     ) -> None:
-        allowed = target_profile.rate_limits.exhaustible("two_factor_per_user")
-        if allowed is None:
-            limit = target_profile.rate_limits.two_factor_per_user
-            pytest.skip(f"the target allows {limit!r} failures; too many to exhaust in a scenario")
+        allowed = exhaustible_limit("two_factor_per_user")
         account, key = soft_key_account, soft_key_account.security_key
         key.fault = Fault.BAD_SIGNATURE
         for _ in range(allowed if failures == "at-the-limit" else allowed - 1):

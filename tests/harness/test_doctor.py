@@ -5,31 +5,36 @@ from __future__ import annotations
 
 import argparse
 import glob
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Playwright
 
 from harness import doctor
 from harness.doctor import Finding, check_origin, describe_key, format_finding
 from virtual_authenticators.ctap import AAGUID, SoftCtapDevice
 
 
-def run_doctor(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, str]]:
-    """Parse ``argv`` with the doctor's own options, run it, and return its exit code and its
-    lines by check name (each line as printed)."""
-    parser = argparse.ArgumentParser(prog="harness doctor")
-    doctor.add_arguments(parser)
-    status = doctor.run(parser.parse_args(list(argv)))
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.out + captured.err
-    lines = captured.out.splitlines()
+def run_doctor(*argv: str) -> tuple[int, dict[str, str]]:
+    """Run ``harness doctor`` with ``argv`` as a tester does, in a process of its own (it starts
+    Playwright, which a test worker's own Playwright would refuse); its exit code and its lines
+    by check name (each line as printed)."""
+    run = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "doctor", *argv],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert "Traceback" not in run.stdout + run.stderr
+    lines = run.stdout.splitlines()
     by_name = {line[9:].split(":", 1)[0]: line for line in lines}
     assert len(by_name) == len(lines), "one line per check"
-    return status, by_name
+    return run.returncode, by_name
 
 
 class _Hello(BaseHTTPRequestHandler):
@@ -56,10 +61,8 @@ def local_port() -> Iterator[int]:
     thread.join()
 
 
-def test_doctor_finds_everything_a_run_against_the_bundled_server_needs(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    status, lines = run_doctor(capsys)
+def test_doctor_finds_everything_a_run_against_the_bundled_server_needs() -> None:
+    status, lines = run_doctor()
     assert status == 0
     # The packages may be a warning: an editable install older than pyproject.toml still runs.
     assert not lines["python packages"].startswith("missing")
@@ -69,8 +72,8 @@ def test_doctor_finds_everything_a_run_against_the_bundled_server_needs(
     assert "security keys" not in lines
 
 
-def test_unreachable_base_url_is_named_with_the_reason(capsys: pytest.CaptureFixture[str]) -> None:
-    status, lines = run_doctor(capsys, "--base-url", "http://localhost:9")
+def test_unreachable_base_url_is_named_with_the_reason() -> None:
+    status, lines = run_doctor("--base-url", "http://localhost:9")
     assert status == 1
     assert lines["target"] == (
         "missing  target: http://localhost:9 is unreachable (connection refused)."
@@ -78,10 +81,8 @@ def test_unreachable_base_url_is_named_with_the_reason(capsys: pytest.CaptureFix
     )
 
 
-def test_ip_address_base_url_answers_but_cannot_be_a_webauthn_origin(
-    capsys: pytest.CaptureFixture[str], local_port: int
-) -> None:
-    status, lines = run_doctor(capsys, "--base-url", f"http://127.0.0.1:{local_port}")
+def test_ip_address_base_url_answers_but_cannot_be_a_webauthn_origin(local_port: int) -> None:
+    status, lines = run_doctor("--base-url", f"http://127.0.0.1:{local_port}")
     assert status == 1
     assert lines["target"].startswith(
         f"ok       target: http://127.0.0.1:{local_port} answers HTTP 200"
@@ -93,17 +94,17 @@ def test_ip_address_base_url_answers_but_cannot_be_a_webauthn_origin(
 
 
 def test_base_url_without_a_mailbox_warns_that_mail_scenarios_skip(
-    capsys: pytest.CaptureFixture[str], local_port: int, monkeypatch: pytest.MonkeyPatch
+    local_port: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("HARNESS_IMAP_URL", raising=False)
-    status, lines = run_doctor(capsys, "--base-url", f"http://localhost:{local_port}")
+    status, lines = run_doctor("--base-url", f"http://localhost:{local_port}")
     assert status == 0
     assert lines["mail"].startswith("warning  mail: no mailbox")
-    assert lines["mail"].endswith("Fix: set HARNESS_IMAP_URL (planned)")
+    assert lines["mail"].endswith("Fix: set HARNESS_IMAP_URL and HARNESS_MAIL_ADDRESS")
 
 
-def test_unknown_target_profile_is_one_line_and_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
-    status, lines = run_doctor(capsys, "--target-profile", "nosuch")
+def test_unknown_target_profile_is_one_line_and_exit_1() -> None:
+    status, lines = run_doctor("--target-profile", "nosuch")
     assert status == 1
     assert lines["target"].startswith(
         "missing  target: unknown target profile 'nosuch': use one of reference, reference-2019"
@@ -111,20 +112,17 @@ def test_unknown_target_profile_is_one_line_and_exit_1(capsys: pytest.CaptureFix
 
 
 @pytest.mark.skipif(bool(glob.glob("/dev/hidraw*")), reason="a HID device is plugged in here")
-def test_keys_without_a_key_plugged_in_is_missing(
-    capsys: pytest.CaptureFixture[str], local_port: int
-) -> None:
-    status, lines = run_doctor(capsys, "--keys", "--base-url", f"http://localhost:{local_port}")
+def test_keys_without_a_key_plugged_in_is_missing(local_port: int) -> None:
+    status, lines = run_doctor("--keys", "--base-url", f"http://localhost:{local_port}")
     assert status == 1
     assert lines["security keys"].startswith("missing  security keys: no security key found")
 
 
-def test_webkit_not_installed_says_how_to_install_it(capsys: pytest.CaptureFixture[str]) -> None:
-    with sync_playwright() as playwright:
-        webkit = Path(playwright.webkit.executable_path)
+def test_webkit_not_installed_says_how_to_install_it(playwright: Playwright) -> None:
+    webkit = Path(playwright.webkit.executable_path)
     if webkit.exists():
         pytest.skip(f"Playwright's webkit is installed here ({webkit})")
-    status, lines = run_doctor(capsys, "--browser", "webkit", "--base-url", "http://localhost:9")
+    status, lines = run_doctor("--browser", "webkit", "--base-url", "http://localhost:9")
     assert status == 1
     assert lines["browser"].startswith("missing  browser: Playwright's webkit is not installed")
     assert "Fix: playwright install webkit" in lines["browser"]
@@ -188,3 +186,38 @@ def test_check_that_raises_becomes_a_missing_line_naming_the_error() -> None:
     assert doctor._guarded("broken", broken) == Finding(
         "broken", "missing", "RuntimeError: the check broke"
     )
+
+
+@pytest.fixture
+def no_tester(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in ("HARNESS_USERNAME", "HARNESS_PASSWORD", "HARNESS_TOTP_SECRET", "HARNESS_ENV_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_a_staging_target_without_a_tester_account_warns_that_its_scenarios_skip(
+    no_tester: pytest.MonkeyPatch,
+) -> None:
+    finding = doctor.check_tester_account("https://staging.example")
+    assert (finding.status, finding.detail) == (
+        "warning",
+        "no tester account: the scenarios of scenarios/staging will skip",
+    )
+
+
+def test_a_tester_account_is_named_without_its_secrets(no_tester: pytest.MonkeyPatch) -> None:
+    no_tester.setenv("HARNESS_USERNAME", "beta-tester")
+    no_tester.setenv("HARNESS_PASSWORD", "hunter2-but-longer")
+    no_tester.setenv("HARNESS_TOTP_SECRET", "JBSWY3DPEHPK3PXP")
+    line = format_finding(doctor.check_tester_account("https://staging.example"))
+    assert line == "ok       account: tester account beta-tester, with a TOTP seed"
+
+
+def test_a_password_without_a_username_is_missing_in_one_line(
+    no_tester: pytest.MonkeyPatch,
+) -> None:
+    no_tester.setenv("HARNESS_PASSWORD", "hunter2-but-longer")
+    finding = doctor.check_tester_account("https://staging.example")
+    assert finding.status == "missing"
+    assert "HARNESS_USERNAME" in finding.detail
+    assert "hunter2" not in format_finding(finding)

@@ -92,3 +92,7 @@ def test_token_in_reads_the_links_token_and_masks_it() -> None:
 def test_token_in_refuses_a_link_without_a_token() -> None:
     with pytest.raises(LookupError, match="/account/verify-email/ carries no token"):
         token_in("http://localhost:1/account/verify-email/?next=/")
+
+
+def test_sink_gives_test_accounts_addresses_at_example_com(sink: SmtpSink) -> None:
+    assert sink.mailbox.address_for("t0a1b2c") == "t0a1b2c@example.com"

@@ -82,18 +82,30 @@ NO_NETWORK_CONFTEST = """
 """
 
 
-def test_destructive_test_is_skipped_against_the_production_index_even_when_allowed(
+@pytest.mark.parametrize("flags", [[], ["--allow-destructive"]], ids=["plain", "allowed"])
+def test_destructive_test_aimed_at_the_production_index_ends_the_run_before_any_request(
+    pytester: pytest.Pytester, flags: list[str]
+) -> None:
+    pytester.makeconftest(NO_NETWORK_CONFTEST)
+    pytester.makepyfile(DESTRUCTIVE_AND_READ_ONLY_TESTS)
+    result = pytester.runpytest_subprocess("--base-url=https://upload.pypi.org", *flags)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: upload.pypi.org is the production index: destructive scenarios never run"
+            " there; 1 selected, deselect them with -m 'not destructive'"
+        ]
+    )
+    result.assert_outcomes()
+
+
+def test_read_only_tests_run_against_the_production_index_once_destructive_are_deselected(
     pytester: pytest.Pytester,
 ) -> None:
     pytester.makeconftest(NO_NETWORK_CONFTEST)
     pytester.makepyfile(DESTRUCTIVE_AND_READ_ONLY_TESTS)
-    result = pytester.runpytest_subprocess(
-        "--base-url=https://pypi.org", "--allow-destructive", "-rs"
-    )
-    result.assert_outcomes(passed=1, skipped=1)
-    result.stdout.fnmatch_lines(
-        ["SKIPPED * pypi.org is the production index: destructive scenarios never run there"]
-    )
+    result = pytester.runpytest_subprocess("--base-url=https://pypi.org", "-m", "not destructive")
+    result.assert_outcomes(passed=1, deselected=1)
 
 
 def test_destructive_test_is_skipped_against_a_remote_target_without_the_flag(
@@ -122,6 +134,53 @@ def test_destructive_test_runs_against_the_bundled_server(pytester: pytest.Pytes
     pytester.makepyfile(DESTRUCTIVE_AND_READ_ONLY_TESTS)
     result = pytester.runpytest_subprocess()
     result.assert_outcomes(passed=2)
+
+
+NEEDS_TESTS = """
+    import pytest
+
+    @pytest.mark.needs("recovery_codes")
+    def test_uses_recovery_codes():
+        pass
+
+    @pytest.mark.needs("totp")
+    def test_uses_totp():
+        pass
+"""
+
+
+def test_test_needing_a_feature_the_profile_lacks_skips_with_the_reason(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest(NO_NETWORK_CONFTEST)
+    pytester.makepyfile(NEEDS_TESTS)
+    result = pytester.runpytest_subprocess("--target-profile=warehouse-2019", "-rs")
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(
+        ["SKIPPED * the target profile warehouse-2019 says the target has no recovery codes"]
+    )
+
+
+def test_test_needing_features_the_profile_has_runs(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(NO_NETWORK_CONFTEST)
+    pytester.makepyfile(NEEDS_TESTS)
+    result = pytester.runpytest_subprocess("--target-profile=warehouse")
+    result.assert_outcomes(passed=2)
+
+
+def test_needs_with_an_unknown_feature_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.needs("teleportation")
+        def test_beams():
+            pass
+        """
+    )
+    result = pytester.runpytest_subprocess()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*test_beams: needs() takes features among registration, *"])
 
 
 def test_authenticator_option_keeps_the_tests_of_that_authenticator_and_those_of_none(

@@ -4,11 +4,14 @@ the evidence of a failure, the private file for security failures, and no secret
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
+import threading
 import zipfile
 from base64 import b64encode
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
@@ -22,13 +25,16 @@ SINGLE_USE_SCENARIOS = "TestRecoveryCodeJourney"
 ``recovery-code-single-use`` check off, its second use is accepted and the scenario fails."""
 
 
-def harness_run(*arguments: str, reports: Path) -> subprocess.CompletedProcess[str]:
+def harness_run(
+    *arguments: str, reports: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "harness.cli", "run", f"--reports={reports}", *arguments],
         cwd=PROJECT,
         capture_output=True,
         text=True,
         timeout=600,
+        env=env,
     )
 
 
@@ -52,6 +58,73 @@ def test_an_unreachable_target_stops_the_run_with_one_line(tmp_path: Path) -> No
         f"harness: error: the target {url} is unreachable (connection refused)"
     ]
     assert not any(tmp_path.iterdir()), "no report folder is left for a run that never started"
+
+
+class RecordingProxy:
+    """An HTTP(S) proxy on localhost that records the first line of each request sent through
+    it and answers 502: with ``HTTP(S)_PROXY`` pointing at it, every request the harness sends
+    to a remote host passes here, and none reaches the host."""
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+        self._server = socket.create_server(("localhost", 0))
+        self.url = f"http://localhost:{self._server.getsockname()[1]}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self._server.accept()
+            except OSError:
+                return
+            with connection:
+                self.requests.append(connection.makefile("rb").readline().decode().strip())
+                connection.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+
+    def environment(self) -> dict[str, str]:
+        proxied = {name: self.url for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")}
+        return {**os.environ, **proxied, "NO_PROXY": ""}
+
+    def close(self) -> None:
+        self._server.close()
+
+
+@pytest.fixture
+def proxy() -> Iterator[RecordingProxy]:
+    recording = RecordingProxy()
+    yield recording
+    recording.close()
+
+
+def test_the_production_index_is_refused_before_any_request_whatever_the_flags(
+    tmp_path: Path, proxy: RecordingProxy
+) -> None:
+    run = harness_run(
+        "--base-url=https://pypi.org",
+        "--allow-destructive",
+        "--suite=projects",
+        reports=tmp_path,
+        env=proxy.environment(),
+    )
+    assert run.returncode == 2
+    assert run.stderr.splitlines() == [
+        "harness: error: pypi.org is the production index: destructive scenarios never run"
+        " there, and neither does harness run: its suites change accounts and projects; aim it"
+        " at test.pypi.org or a staging deploy"
+    ]
+    assert proxy.requests == []
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_staging_host_is_reached_through_the_same_proxy(
+    tmp_path: Path, proxy: RecordingProxy
+) -> None:
+    """The twin of the refusal above: the proxy does see the harness's requests."""
+    run = harness_run(
+        "--base-url=https://staging.example.invalid", reports=tmp_path, env=proxy.environment()
+    )
+    assert run.returncode == 2
+    assert proxy.requests and "staging.example.invalid" in proxy.requests[0]
 
 
 def test_a_bad_option_is_refused_in_one_line(tmp_path: Path) -> None:

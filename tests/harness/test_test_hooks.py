@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 
 import pytest
 
 from harness.accounts import AccountFactory, TestAccount
-from harness.client import IndexClient
 from harness.errors import TargetError
-from harness.targets import BundledServer, Profile, Target
+from harness.targets import BundledServer, Target
 from harness.test_hooks import HookRefused, TestHooks
 
 RFC_SECRET = base64.b32encode(b"12345678901234567890").decode("ascii")
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BundledServer]:
-    with BundledServer(Profile.load("reference"), tmp_path_factory.mktemp("server")) as server:
-        yield server
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +42,7 @@ def test_seeded_secret_logs_in_at_the_users_test_time_and_is_not_logged(
     hooks.seed_totp_secret(totp_account.username, RFC_SECRET)
     hooks.set_totp_clock(totp_account.username, 59)
     try:
-        client = IndexClient(target.base_url)
+        client = target.client()
         page = client.log_in_with_totp(totp_account.username, totp_account.password, "287082")
         assert page.status == 303
     finally:
