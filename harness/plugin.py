@@ -211,13 +211,9 @@ def _skip_what_the_target_lacks(profile: Profile, items: list[pytest.Item]) -> N
                 raise pytest.UsageError(
                     f"{item.nodeid}: needs() takes features among {', '.join(FEATURES)}"
                 )
-            lacking = [name for name in marker.args if profile.lacks(name)]
-            if lacking:
-                item.add_marker(pytest.mark.skip(reason=_lacks(profile, lacking[0])))
-
-
-def _lacks(profile: Profile, feature: str) -> str:
-    return f"the target profile {profile.name} says the target has no {feature.replace('_', ' ')}"
+            reasons = [profile.lacking(name) for name in marker.args if profile.lacks(name)]
+            if reasons:
+                item.add_marker(pytest.mark.skip(reason=reasons[0]))
 
 
 def _keep_chosen_authenticator(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -382,9 +378,9 @@ def tester(target: Target, tester_login: TesterSession) -> Iterator[TesterSessio
     assert tester_login.client.session_id is not None
     client = target.client()
     client.use_session_id(tester_login.client.session_id)
-    password = tester_login.credentials.password
-    with AccountGuard(client, password) as guard:
-        yield TesterSession(tester_login.credentials, client)
+    password, tokens = tester_login.credentials.password, not target.profile.lacks("api_tokens")
+    with AccountGuard(client, password, api_tokens=tokens) as guard:
+        yield TesterSession(tester_login.credentials, client, api_tokens=tokens)
     if guard.unrestored:
         pytest.fail(
             "the tester's account was not left as it was: " + "; ".join(guard.unrestored),
@@ -410,11 +406,11 @@ def make_account(target: Target) -> Callable[..., TestAccount]:
     factory = AccountFactory(target)
 
     def make(**traits: Any) -> TestAccount:
-        if target.profile.lacks("registration"):
-            pytest.skip(_lacks(target.profile, "registration"))
-        for trait, feature in ACCOUNT_FEATURES.items():
-            if traits.get(trait) and target.profile.lacks(feature):
-                pytest.skip(_lacks(target.profile, feature))
+        needed = ["registration"] + [f for t, f in ACCOUNT_FEATURES.items() if traits.get(t)]
+        for feature in needed:
+            reason = target.profile.lacking(feature)
+            if reason is not None:
+                pytest.skip(reason)
         if target.mailbox is None:
             pytest.skip(
                 "making a test account needs the target's mail, which the harness cannot read"

@@ -135,12 +135,22 @@ def log_in(client: IndexClient, credentials: TesterCredentials) -> None:
 
 @dataclass(frozen=True)
 class TesterSession:
-    """The tester's account, logged in on :attr:`client`, for one scenario."""
+    """The tester's account, logged in on :attr:`client`, for one scenario.
+
+    :param api_tokens: the target has API tokens.
+    """
 
     __test__ = False  # not a test class, whatever pytest thinks of its name
 
     credentials: TesterCredentials
     client: IndexClient
+    api_tokens: bool = True
+
+    def state(self) -> AccountState:
+        """The account's state now (see :func:`read_account_state`)."""
+        return read_account_state(
+            self.client, self.credentials.password, api_tokens=self.api_tokens
+        )
 
 
 def _read_env_file(path: Path, repository_root: Path) -> dict[str, str | None]:
@@ -193,10 +203,13 @@ class AccountState:
     recovery_codes: bool | None = None
 
 
-def read_account_state(client: IndexClient, password: str) -> AccountState:
+def read_account_state(
+    client: IndexClient, password: str, *, api_tokens: bool = True
+) -> AccountState:
     """Read the state of the account ``client`` is logged in as, re-authenticating with
     ``password`` where a page asks.
 
+    :param api_tokens: the target has API tokens (the 2019 index had none, nor their page).
     :raises ContractMismatch: a page did not open (not logged in, say) or lacks what the
         contract promises.
     """
@@ -209,19 +222,25 @@ def read_account_state(client: IndexClient, password: str) -> AccountState:
         )
     if not _links_to(two_factor, WEBAUTHN_PROVISION):
         raise ContractMismatch(f"{TWO_FACTOR_PAGE} has no link to {WEBAUTHN_PROVISION}")
-    tokens = _open(client, API_TOKENS, password)
-    if not tokens.has("#api-tokens"):
-        raise ContractMismatch(f"{API_TOKENS} has no list of tokens (#api-tokens)")
     return AccountState(
         totp=removes_totp is not None,
         security_keys=frozenset(_key_forms(two_factor)),
-        api_tokens=frozenset(str(item["data-description"]) for item in tokens.select(TOKEN_ITEMS)),
+        api_tokens=_api_tokens(client, password) if api_tokens else frozenset(),
         projects=_projects(_open(client, PROJECTS_PAGE, password)),
         recovery_codes=_recovery_codes(two_factor),
     )
 
 
-def restore_account(client: IndexClient, before: AccountState, password: str) -> list[str]:
+def _api_tokens(client: IndexClient, password: str) -> frozenset[str]:
+    tokens = _open(client, API_TOKENS, password)
+    if not tokens.has("#api-tokens"):
+        raise ContractMismatch(f"{API_TOKENS} has no list of tokens (#api-tokens)")
+    return frozenset(str(item["data-description"]) for item in tokens.select(TOKEN_ITEMS))
+
+
+def restore_account(
+    client: IndexClient, before: AccountState, password: str, *, api_tokens: bool = True
+) -> list[str]:
     """Undo what was added to the account since ``before``: remove the API tokens, projects,
     security keys and TOTP application that ``before`` lacks. Nothing ``before`` holds is
     ever removed.
@@ -230,12 +249,13 @@ def restore_account(client: IndexClient, before: AccountState, password: str) ->
     a second-factor method that is the last one left may be refused by the index, and is then
     reported.
 
+    :param api_tokens: the target has API tokens.
     :return: one line per difference still there afterwards: what was removed during the
         test (the harness cannot give back the tester's own app, key, token or project), and
         what was added but could not be removed, with the index's reason.
     :raises ContractMismatch: a page lacks what the contract promises.
     """
-    now = read_account_state(client, password)
+    now = read_account_state(client, password, api_tokens=api_tokens)
     refusals: dict[str, str] = {}
     for name in sorted(now.api_tokens - before.api_tokens):
         refusals[_token(name)] = _remove_token(client, name, password)
@@ -245,7 +265,8 @@ def restore_account(client: IndexClient, before: AccountState, password: str) ->
         refusals[_key(label)] = _remove_key(client, label, password)
     if now.totp and not before.totp:
         refusals[_TOTP] = _remove_totp(client, password)
-    return _differences(before, read_account_state(client, password), refusals)
+    after = read_account_state(client, password, api_tokens=api_tokens)
+    return _differences(before, after, refusals)
 
 
 class AccountGuard:
@@ -255,16 +276,19 @@ class AccountGuard:
 
     A harness error while restoring (a page that would not open) becomes a line of
     :attr:`unrestored` instead of hiding the body's own exception.
+
+    :param api_tokens: the target has API tokens.
     """
 
-    def __init__(self, client: IndexClient, password: str) -> None:
+    def __init__(self, client: IndexClient, password: str, *, api_tokens: bool = True) -> None:
         self.client = client
         self.password = password
+        self.api_tokens = api_tokens
         self.before: AccountState | None = None
         self.unrestored: list[str] = []
 
     def __enter__(self) -> AccountGuard:
-        self.before = read_account_state(self.client, self.password)
+        self.before = read_account_state(self.client, self.password, api_tokens=self.api_tokens)
         return self
 
     def __exit__(
@@ -275,7 +299,9 @@ class AccountGuard:
     ) -> None:
         assert self.before is not None
         try:
-            self.unrestored = restore_account(self.client, self.before, self.password)
+            self.unrestored = restore_account(
+                self.client, self.before, self.password, api_tokens=self.api_tokens
+            )
         except HarnessError as error:
             self.unrestored = [f"the account could not be restored: {error}"]
 

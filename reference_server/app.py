@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 from werkzeug.exceptions import HTTPException
 
-from reference_server import csrf
+from reference_server import csrf, features
 from reference_server.auth import current_user
 from reference_server.checks import performed_by, performs
 from reference_server.config import ServerConfig
@@ -80,8 +80,10 @@ def create_app(
         test_mode=config.test_mode,
         disabled_checks=config.disabled_checks,
         webauthn_encoding=config.webauthn_encoding,
+        has_feature=features.has,
     )
 
+    app.before_request(features.refuse_missing_pages)
     app.before_request(csrf.check_csrf)
 
     @app.after_request

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from reference_server.checks import CHECKS, UnknownCheck, validate
 from reference_server.config import PROFILES, WEBAUTHN_ENCODINGS, ServerConfig
 from reference_server.db import DatabaseError, make_engine
+from reference_server.features import OPTIONAL_FEATURES
 from reference_server.ratelimits import RateLimitConfigError, make_storage, parse_limits
 
 PROG = "reference-server"
@@ -124,6 +125,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="how the pages read the WebAuthn options' challenge and user id strings: "
         "'base64url' (decoded, as WebAuthn's JSON forms are) or 'char-codes' (each "
         "character's code, as Warehouse's JavaScript does) (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--without",
+        action="append",
+        default=[],
+        choices=tuple(OPTIONAL_FEATURES),
+        metavar="FEATURE",
+        help="leave this feature out (repeatable), as the 2019 index had none of them: "
+        f"{', '.join(OPTIONAL_FEATURES)}; its pages answer 404 and its controls are not shown",
     )
     serve.add_argument(
         "--test-mode",
@@ -311,6 +321,11 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         if getattr(args, field) <= 0:
             option = "--" + field.replace("_", "-")
             raise CliError(f"{option} must be a positive number of seconds")
+    if "recovery-codes" in args.without and args.profile == "current":
+        raise CliError(
+            "--without recovery-codes needs --profile 2019-beta: the current policy asks for"
+            " recovery codes before the first 2FA method"
+        )
     if args.disable_check and not args.test_mode:
         raise CliError("--disable-check makes the server insecure: it needs --test-mode too")
     try:
@@ -328,6 +343,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         smtp=parse_smtp(args.smtp),
         profile=args.profile,
         webauthn_encoding=args.webauthn_encoding,
+        without=frozenset(args.without),
         test_mode=args.test_mode,
         disabled_checks=disabled_checks,
         ratelimit_storage=args.ratelimit_storage,

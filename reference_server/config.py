@@ -47,6 +47,9 @@ class ServerConfig:
     # How the pages read the options' challenge and user id: "base64url" (decoded), or
     # "char-codes" (each character's code), as Warehouse's JavaScript does.
     webauthn_encoding: WebAuthnEncoding = "base64url"
+    # Features left out (``features.OPTIONAL_FEATURES``: recovery-codes, api-tokens,
+    # remember-device), as the 2019 index had none of them.
+    without: frozenset[str] = frozenset()
     # Test mode (``--test-mode``): the ``/_test/`` hooks the harness drives (a per-user TOTP
     # clock, seeding a TOTP secret) and a banner on every page. Never for real users: anyone
     # on the server's own host could replace a user's TOTP secret.

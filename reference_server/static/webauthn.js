@@ -117,7 +117,7 @@
         var label = document.getElementById("webauthn-provision-label");
         if (!label.reportValidity()) return;
         body.append("label", label.value);
-      } else if (document.getElementById("remember_device_webauthn").checked) {
+      } else if ((document.getElementById("remember_device_webauthn") || {}).checked) {
         body.append("remember_device", "true");
       }
       button.disabled = true;

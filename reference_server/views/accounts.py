@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
+from reference_server import features
 from reference_server.auth import (
     absolute_url,
     client_ip,
@@ -258,7 +259,7 @@ def start_two_factor(user: User, redirect_to: str) -> Response:
 def remembered_device(user: User) -> bool:
     """True when the request carries this user's remember-device cookie, still valid."""
     cookie = request.cookies.get(REMEMBER_COOKIE)
-    if not cookie:
+    if not cookie or not features.has("remember-device"):
         return False
     try:
         payload = tokens().loads("remember-device", cookie, config().remember_device_max_age)
@@ -270,7 +271,10 @@ def remembered_device(user: User) -> bool:
 
 
 def remember_device(response: Response, user: User) -> None:
-    """Set the signed remember-device cookie of ``user`` on ``response``."""
+    """Set the signed remember-device cookie of ``user`` on ``response`` (nothing on a server
+    without remembered devices)."""
+    if not features.has("remember-device"):
+        return
     value = tokens().dumps(
         "remember-device", {"user_id": user.id, "password_date": user.password_date}
     )

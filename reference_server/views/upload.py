@@ -22,7 +22,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
-from reference_server import api_tokens, csrf, projects
+from reference_server import api_tokens, csrf, features, projects
 from reference_server.auth import (
     client_ip,
     config,
@@ -105,7 +105,7 @@ def authenticate() -> tuple[User, ApiToken | None]:
     if credentials is None or credentials.type != "basic":
         raise Refused(403, INVALID_AUTH)
     username, secret = credentials.username or "", credentials.password or ""
-    if username == api_tokens.TOKEN_USERNAME:
+    if username == api_tokens.TOKEN_USERNAME and features.has("api-tokens"):
         return token_user(secret)
     if config().profile == "current" and performs("password-uploads-refused"):
         raise Refused(403, PASSWORDS_REFUSED)

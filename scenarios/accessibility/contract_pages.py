@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from harness.accounts import TestAccount
@@ -45,6 +46,13 @@ class Visit:
     make_account: Callable[..., TestAccount]
     let_time_pass: Callable[[int], None]
     profile: Profile
+
+
+def skip_without(visit: Visit, feature: str) -> None:
+    """Skip the page's scenario, saying why, when the target lacks ``feature``."""
+    reason = visit.profile.lacking(feature)
+    if reason is not None:
+        pytest.skip(reason)
 
 
 def log_in(visit: Visit, account: TestAccount) -> None:
@@ -104,6 +112,7 @@ def _webauthn_provision(visit: Visit) -> None:
 
 def _recovery_codes(visit: Visit) -> None:
     # The codes on this page are secrets: the checks read no page text and attach none.
+    skip_without(visit, "recovery_codes")
     account = visit.make_account()
     log_in(visit, account)
     codes = RecoveryCodesPage(visit.page).generate(account.password)
@@ -118,6 +127,8 @@ def _recovery_codes_burn(visit: Visit) -> None:
 
 
 def _reauthenticate(visit: Visit) -> None:
+    # The recovery codes' page is the one that asks for the password after seconds.
+    skip_without(visit, "recovery_codes")
     account = visit.make_account()
     log_in(visit, account)
     visit.let_time_pass(visit.profile.ages.reauthenticate_recovery_codes + 1)

@@ -19,17 +19,22 @@ SENSITIVE_PAGES = [
         "/manage/account/webauthn-provision", "form#webauthn-provision-form", id="key-provisioning"
     ),
     pytest.param(
-        "/manage/account/recovery-codes/generate", "#recovery-codes-exist", id="recovery-codes"
+        "/manage/account/recovery-codes/generate",
+        "#recovery-codes-exist",
+        id="recovery-codes",
+        marks=pytest.mark.needs("recovery_codes"),
     ),
     pytest.param(
         "/manage/account/recovery-codes/regenerate",
         ".recovery-codes ul li code",
         id="recovery-codes-regenerated",
+        marks=pytest.mark.needs("recovery_codes"),
     ),
     pytest.param(
         "/manage/account/recovery-codes/burn",
         "form#recovery-code-burn-form",
         id="recovery-code-burn",
+        marks=pytest.mark.needs("recovery_codes"),
     ),
 ]
 """Each page, and an element only that page has (so the headers checked are the page's own,
@@ -56,9 +61,11 @@ def framing_headers(page: HtmlPage) -> dict[str, str | None]:
 
 
 @pytest.fixture
-def logged_in(make_account, client: IndexClient):
-    """A logged-in account with recovery codes that may add its first 2FA method."""
-    account = make_account(two_factor_ready=True, recovery_codes=True)
+def logged_in(make_account, client: IndexClient, target_profile: Profile):
+    """A logged-in account that may add its first 2FA method, with recovery codes where the
+    target has them."""
+    codes = not target_profile.lacks("recovery_codes")
+    account = make_account(two_factor_ready=True, recovery_codes=codes)
     assert client.login(account.username, account.password).status == 303
     return account
 
@@ -74,6 +81,7 @@ class TestFraming:
         assert forbids_framing(page.response.headers), framing_headers(page)
 
     @pytest.mark.requirement("HEADERS-FRAME-01")
+    @pytest.mark.needs("recovery_codes")  # its page asks for the password after seconds
     def test_reauthentication_form_cannot_be_framed(
         self, logged_in, client: IndexClient, target_profile: Profile
     ) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness.client import IndexClient
-from harness.staging import TesterSession, read_account_state
+from harness.staging import TesterSession
 from harness.targets import Target
 from harness.uploads import build_wheel, twine_upload
 from virtual_authenticators.soft import SoftKey
@@ -24,7 +24,7 @@ def test_a_security_key_added_to_the_testers_account_logs_it_in(
     key, label = SoftKey(), "harness " + secrets.token_hex(4)
     password = tester.credentials.password
     assert tester.client.enrol_security_key(key, label, password).succeeded
-    assert label in read_account_state(tester.client, password).security_keys
+    assert label in tester.state().security_keys
     other: IndexClient = make_client()
     assert other.log_in_with_key(tester.credentials.username, password, key).succeeded
 
@@ -35,7 +35,7 @@ def test_an_api_token_made_for_the_testers_account_is_listed(tester: TesterSessi
     name = "harness " + secrets.token_hex(4)
     password = tester.credentials.password
     tester.client.create_api_token(name, password)
-    assert name in read_account_state(tester.client, password).api_tokens
+    assert name in tester.state().api_tokens
 
 
 # Uploading creates a project: a change on a shared server that the tester must allow.
@@ -50,4 +50,4 @@ def test_a_project_uploaded_with_the_testers_token_is_the_testers(
     wheel = build_wheel(tmp_path / project, project, "1.0")
     result = twine_upload(f"{target.base_url}/legacy/", "__token__", token, [wheel])
     assert result.succeeded, result.output
-    assert project in read_account_state(tester.client, password).projects
+    assert project in tester.state().projects

@@ -17,7 +17,11 @@ PROTECTED = [
     "/manage/account/",
     "/manage/account/two-factor/",
     "/manage/account/totp-provision",
-    "/manage/account/recovery-codes/generate",
+    pytest.param(
+        "/manage/account/recovery-codes/generate",
+        marks=pytest.mark.needs("recovery_codes"),
+        id="/manage/account/recovery-codes/generate",
+    ),
 ]
 
 

@@ -194,3 +194,13 @@ def test_the_char_codes_page_enrols_a_key_and_logs_in_with_it(
         expect(two_factor.user_indicator).to_have_text(account.username)
     finally:
         context.close()
+
+
+def test_bundled_server_leaves_out_what_a_2019_profile_lacks() -> None:
+    without = [a for a in Profile.load("warehouse-2019").reference_server_args() if "without" in a]
+    assert without == [
+        "--without=recovery-codes",
+        "--without=api-tokens",
+        "--without=remember-device",
+    ]
+    assert not any("without" in a for a in Profile.load("warehouse").reference_server_args())

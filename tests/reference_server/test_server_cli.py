@@ -18,6 +18,8 @@ OPTIONS = [
     "--database",
     "--smtp",
     "--profile",
+    "--webauthn-encoding",
+    "--without",
     "--ratelimit-storage",
     "--secret-key-file",
     "--init-db",
@@ -87,6 +89,7 @@ def test_help_lists_every_option():
         (["--smtp", "localhost"], "--smtp must be HOST:PORT"),
         (["--login-ip-limit", "5 per fortnight"], "bad rate limit"),
         (["--ratelimit-storage", "bogus://x"], "bad rate limit storage"),
+        (["--without", "recovery-codes"], "--without recovery-codes needs --profile 2019-beta"),
     ],
 )
 def test_bad_settings_give_one_line_and_status_2(tmp_path, args, words):
