@@ -211,7 +211,7 @@ def _skip_what_the_target_lacks(profile: Profile, items: list[pytest.Item]) -> N
                 raise pytest.UsageError(
                     f"{item.nodeid}: needs() takes features among {', '.join(FEATURES)}"
                 )
-            reasons = [profile.lacking(name) for name in marker.args if profile.lacks(name)]
+            reasons = [reason for reason in map(profile.lacking, marker.args) if reason]
             if reasons:
                 item.add_marker(pytest.mark.skip(reason=reasons[0]))
 
