@@ -46,9 +46,10 @@ MARKERS = {
     " skips, saying so, on a target whose profile lacks one",
 }
 
-AUTHENTICATORS = ("soft", "ctap", "cdp", "playwright", "bridge")
-"""What ``--authenticator`` chooses from: the software keys (soft-webauthn's, the CTAP2 device),
-Chromium's DevTools key, Playwright's credentials, and a Python key bridged into the page."""
+AUTHENTICATORS = ("soft", "ctap", "ctap-hid", "cdp", "playwright", "bridge")
+"""What ``--authenticator`` chooses from: the software keys (soft-webauthn's, the CTAP2 device,
+the CTAP2 device behind python-fido2's USB HID transport), Chromium's DevTools key,
+Playwright's credentials, and a Python key bridged into the page."""
 
 REQUIREMENTS = pytest.StashKey[tuple[Requirement, ...]]()
 """The requirements a collected test checks, in the order its markers name them."""

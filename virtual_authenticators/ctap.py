@@ -482,6 +482,9 @@ class CtapKey:
     :param device: the device; default a fresh :class:`SoftCtapDevice`.
     :param attestation: the default device's attestation format (default ``packed``).
     :param fault: the default device's fault, one of :data:`DEVICE_FAULTS`.
+    :param transport: what the client reaches the device through, made from it once (such as
+        :func:`virtual_authenticators.ctaphid.soft_hid_device`, USB HID framing); default the
+        device itself.
     :raises ValueError: ``attestation`` or ``fault`` with a device of your own (configure it
         instead), or a fault that lives in the client.
     """
@@ -492,6 +495,7 @@ class CtapKey:
         *,
         attestation: AttestationFormat | str | None = None,
         fault: Fault | None = None,
+        transport: Callable[[CtapDevice], CtapDevice] | None = None,
     ) -> None:
         if device is None:
             device = SoftCtapDevice(
@@ -500,12 +504,14 @@ class CtapKey:
         elif attestation is not None or fault is not None:
             raise ValueError("attestation and fault are the default device's: configure yours")
         self.device = device
+        self._reached = transport(device) if transport is not None else device
         self.user_interaction: UserInteraction = TouchingUser()
 
     def __repr__(self) -> str:
         if not isinstance(self.device, SoftCtapDevice):
             return f"CtapKey({self.device!r})"
         parts = ["software CTAP2 device", self.device.attestation.value]
+        parts += [] if self._reached is self.device else ["over USB HID framing"]
         parts += [] if self.device.uv else ["no built-in UV"]
         parts += [str(self.device.fault)] if self.device.fault else []
         return f"CtapKey({', '.join(parts)})"
@@ -602,7 +608,7 @@ class CtapKey:
             # No client extensions: the index asks for none (so clientExtensionResults is
             # always {}), and python-fido2 1.2's default ones warn on every call.
             client = Fido2Client(
-                self.device, origin, extension_types=(), user_interaction=self.user_interaction
+                self._reached, origin, extension_types=(), user_interaction=self.user_interaction
             )
             try:
                 return ceremony(client), client.info

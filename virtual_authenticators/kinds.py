@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from virtual_authenticators.ctap import DEVICE_FAULTS, CtapKey
+from virtual_authenticators.ctaphid import soft_hid_device
 from virtual_authenticators.faulty import Fault, FaultyKey
 
 SoftwareKey = FaultyKey | CtapKey
@@ -17,11 +18,18 @@ SoftwareKey = FaultyKey | CtapKey
 SOFTWARE_KEYS: dict[str, Callable[[Fault | None], SoftwareKey]] = {
     "soft": FaultyKey,
     "ctap": lambda fault: CtapKey(fault=fault),
+    "ctap-hid": lambda fault: CtapKey(fault=fault, transport=soft_hid_device),
 }
 """``soft``: soft-webauthn based, answering in WebAuthn's JSON itself; ``ctap``: the software
-CTAP2 device, driven through python-fido2's ``Fido2Client`` as a USB key is."""
+CTAP2 device, driven through python-fido2's ``Fido2Client`` as a USB key is; ``ctap-hid``: the
+same device reached through python-fido2's ``CtapHidDevice`` and CTAPHID framing, the code a
+plugged-in key is driven through."""
 
-FAULTS: dict[str, frozenset[Fault]] = {"soft": frozenset(Fault), "ctap": DEVICE_FAULTS}
+FAULTS: dict[str, frozenset[Fault]] = {
+    "soft": frozenset(Fault),
+    "ctap": DEVICE_FAULTS,
+    "ctap-hid": DEVICE_FAULTS,
+}
 """The faults each kind can have: the CTAP2 device only those inside an authenticator."""
 
 

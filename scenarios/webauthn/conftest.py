@@ -21,6 +21,7 @@ BROWSER_KEYS = {
     "cdp-u2f": ("cdp",),
     "bridge-soft": ("bridge", "soft"),
     "bridge-ctap": ("bridge", "ctap"),
+    "bridge-ctap-hid": ("bridge", "ctap-hid"),
     "playwright-credentials": ("playwright",),
 }
 """Every browser-level way, with the authenticators (``--authenticator``) it uses: Chromium's

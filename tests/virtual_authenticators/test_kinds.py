@@ -29,7 +29,17 @@ def test_kinds_with_pairs_each_fault_with_the_kinds_that_can_have_it():
     assert pairs == [
         ("soft", None),
         ("ctap", None),
+        ("ctap-hid", None),
         ("soft", Fault.WRONG_ORIGIN),
         ("soft", Fault.UP_CLEARED),
         ("ctap", Fault.UP_CLEARED),
+        ("ctap-hid", Fault.UP_CLEARED),
     ]
+
+
+def test_the_ctap_hid_kind_reaches_its_device_through_usb_hid_framing():
+    key = software_key("ctap-hid", Fault.UP_CLEARED)
+    assert isinstance(key, CtapKey)
+    assert key.fault is Fault.UP_CLEARED
+    assert "over USB HID framing" in repr(key)
+    assert "over USB HID framing" not in repr(software_key("ctap"))
