@@ -27,6 +27,7 @@ from virtual_authenticators.base import Authenticator
 
 REAUTH_FORM = "form#reauthenticate-form"
 TOTP_FORM = "form:has(#totp_value)"
+RECOVERY_CODE_FORM = "form:has(#recovery_code_value)"
 """The login's TOTP step form (the two-factor page's form holding ``totp_value``)."""
 WEBAUTHN_PROVISION = "/manage/account/webauthn-provision"
 WEBAUTHN_AUTHENTICATE = "/account/webauthn-authenticate"
@@ -345,13 +346,15 @@ class IndexClient:
         """Answer the login's TOTP step at the URL the password step redirected to."""
         return self.submit(two_factor_url, TOTP_FORM, totp_value=code)
 
+    def recovery_code_page(self, two_factor_url: str) -> HtmlPage:
+        """The page that takes a recovery code for the login pending at ``two_factor_url``."""
+        query = urlsplit(self.url(two_factor_url)).query
+        return self.get(f"/account/recovery-code/?{query}")
+
     def recovery_code_login(self, two_factor_url: str, code: str) -> HtmlPage:
         """Answer the login's second step with a recovery code instead."""
-        query = urlsplit(self.url(two_factor_url)).query
-        return self.submit(
-            f"/account/recovery-code/?{query}",
-            "form:has(#recovery_code_value)",
-            recovery_code_value=code,
+        return self.submit_page(
+            self.recovery_code_page(two_factor_url), RECOVERY_CODE_FORM, recovery_code_value=code
         )
 
     def open_sensitive(self, path: str, password: str) -> HtmlPage:
@@ -405,9 +408,7 @@ class IndexClient:
 
     def burn_recovery_code(self, code: str) -> HtmlPage:
         return self.submit(
-            "/manage/account/recovery-codes/burn",
-            "form:has(#recovery_code_value)",
-            recovery_code_value=code,
+            "/manage/account/recovery-codes/burn", RECOVERY_CODE_FORM, recovery_code_value=code
         )
 
     def request_password_reset(self, username_or_email: str) -> HtmlPage:

@@ -6,7 +6,7 @@ from functools import partial
 import pytest
 
 from harness.accounts import TestAccount
-from harness.client import IndexClient, at_once
+from harness.client import RECOVERY_CODE_FORM, IndexClient, at_once
 from harness.mail import Mailbox
 
 pytestmark = [pytest.mark.protocol, pytest.mark.needs("recovery_codes")]
@@ -86,10 +86,18 @@ class TestRecoveryLogin:
     @pytest.mark.requirement("RECOVERY-CONCURRENT-01")
     def test_one_code_sent_twice_at_once_logs_in_only_once(self, account, make_client) -> None:
         clients = [make_client(), make_client()]
-        urls = [c.password_step(account.username, account.password) for c in clients]
+        # Each client opens its recovery-code page first, so that only the two posts race: a
+        # page opened after the other client's login would already be void.
+        forms = [
+            c.recovery_code_page(c.password_step(account.username, account.password))
+            for c in clients
+        ]
         code = account.unused_recovery_code()
         pages = at_once(
-            *(partial(c.recovery_code_login, u, code) for c, u in zip(clients, urls, strict=True))
+            *(
+                partial(c.submit_page, form, RECOVERY_CODE_FORM, recovery_code_value=code)
+                for c, form in zip(clients, forms, strict=True)
+            )
         )
         answers = [(page.status, page.location) for page in pages]
         # The loser is refused as a used code (200 with an error) or, when the winner's login came
