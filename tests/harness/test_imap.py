@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from ipaddress import ip_address
@@ -70,11 +70,12 @@ class ImapServer:
             self._delivery.logout()
 
 
-def start_pymap(
+@contextmanager
+def running_pymap(
     host: str, password: str, folder: Path, *, tls: tuple[Path, Path] | None = None
-) -> tuple[subprocess.Popen[bytes], ImapServer]:
-    """Start pymap's in-memory backend on a free port of ``host``, logging to ``folder``: in
-    clear, or offering STARTTLS with ``tls``'s certificate and key files."""
+) -> Iterator[ImapServer]:
+    """pymap's in-memory backend on a free port of ``host``, logging to ``folder``, in clear or
+    offering STARTTLS with ``tls``'s certificate and key files; stopped on leaving."""
     with socket.socket() as probe:
         probe.bind((host, 0))
         port = probe.getsockname()[1]
@@ -93,16 +94,19 @@ def start_pymap(
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while True:
-        try:
-            socket.create_connection((host, port), timeout=1).close()
-            return process, ImapServer(host, port, USER, password)
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                stop(process)
-                raise RuntimeError(f"pymap did not start: {log.read_text()}") from None
-            time.sleep(0.05)
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while True:
+            try:
+                socket.create_connection((host, port), timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"pymap did not start: {log.read_text()}") from None
+                time.sleep(0.05)
+        yield ImapServer(host, port, USER, password)
+    finally:
+        stop(process)
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -118,10 +122,9 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ImapServer]:
     """One pymap server for the module; each test uses addresses of its own."""
-    process, server = start_pymap("127.0.0.1", PASSWORD, tmp_path_factory.mktemp("pymap"))
-    yield server
-    server.close()
-    stop(process)
+    with running_pymap("127.0.0.1", PASSWORD, tmp_path_factory.mktemp("pymap")) as server:
+        yield server
+        server.close()
 
 
 @pytest.fixture
@@ -271,12 +274,11 @@ def test_missing_folder_is_named(server: ImapServer) -> None:
 
 def test_non_ascii_password_logs_in(tmp_path: Path) -> None:
     # LOGIN carries ASCII only; this password goes by SASL PLAIN.
-    process, server = start_pymap("127.0.0.1", "pässwörd-ü", tmp_path)
-    try:
-        with closing(ImapMailbox(server.url(), ADDRESS)) as mailbox:
-            assert mailbox.check() == 0
-    finally:
-        stop(process)
+    with (
+        running_pymap("127.0.0.1", "pässwörd-ü", tmp_path) as server,
+        closing(ImapMailbox(server.url(), ADDRESS)) as mailbox,
+    ):
+        assert mailbox.check() == 0
 
 
 HOST = "127.0.0.1"
@@ -289,12 +291,8 @@ def elsewhere(host: str) -> bool:
 
 
 def test_plain_imap_to_another_machine_without_starttls_is_refused(tmp_path: Path) -> None:
-    process, server = start_pymap(HOST, PASSWORD, tmp_path)
-    try:
-        with pytest.raises(MailboxError) as raised:
-            ImapMailbox(server.url(), ADDRESS, on_this_machine=elsewhere).check()
-    finally:
-        stop(process)
+    with running_pymap(HOST, PASSWORD, tmp_path) as server, pytest.raises(MailboxError) as raised:
+        ImapMailbox(server.url(), ADDRESS, on_this_machine=elsewhere).check()
     assert str(raised.value) == (
         f"the IMAP server {HOST} offers no STARTTLS, and the harness sends no password in"
         " clear beyond this machine; use imaps:// in HARNESS_IMAP_URL (or a server that offers"
@@ -308,21 +306,20 @@ def test_plain_imap_to_another_machine_logs_in_after_starttls(
     certificate = write_certificate(tmp_path, HOST)
     # The certificate's own file as the trusted roots: the mailbox checks it like any other.
     monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
-    process, server = start_pymap(HOST, PASSWORD, tmp_path, tls=certificate)
-    try:
-        with closing(ImapMailbox(server.url(), ADDRESS, on_this_machine=elsewhere)) as mailbox:
-            assert mailbox.check() == 0
-    finally:
-        stop(process)
+    with (
+        running_pymap(HOST, PASSWORD, tmp_path, tls=certificate) as server,
+        closing(ImapMailbox(server.url(), ADDRESS, on_this_machine=elsewhere)) as mailbox,
+    ):
+        assert mailbox.check() == 0
 
 
 def test_server_certificate_this_machine_does_not_trust_is_refused(tmp_path: Path) -> None:
-    process, server = start_pymap(HOST, PASSWORD, tmp_path, tls=write_certificate(tmp_path, HOST))
-    try:
-        with pytest.raises(MailboxError) as raised:
-            ImapMailbox(server.url(), ADDRESS, on_this_machine=elsewhere).check()
-    finally:
-        stop(process)
+    certificate = write_certificate(tmp_path, HOST)
+    with (
+        running_pymap(HOST, PASSWORD, tmp_path, tls=certificate) as server,
+        pytest.raises(MailboxError) as raised,
+    ):
+        ImapMailbox(server.url(), ADDRESS, on_this_machine=elsewhere).check()
     assert str(raised.value) == (
         f"the IMAP server {HOST}:{server.port} has a certificate this machine does not trust"
         " (self-signed certificate); give the server a trusted certificate, or name its CA's"
