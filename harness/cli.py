@@ -16,9 +16,10 @@ from harness import selftest as detection
 from harness.catalogue import Catalogue, CatalogueError
 from harness.collection import collect_tests_by_requirement
 from harness.errors import CollectionError, HarnessError
-from harness.plugin import AUTHENTICATORS
+from harness.plugin import AUTHENTICATORS, key_number, positive_seconds
 from harness.report.build import build_report
 from harness.run import end_screen, execute
+from virtual_authenticators.hardware import DEFAULT_TOUCH_TIMEOUT
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -66,9 +67,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--authenticator",
-        choices=[*AUTHENTICATORS, "hid"],
+        choices=AUTHENTICATORS,
         help="the WebAuthn scenarios run with this authenticator only (default: every software"
         " one); hid: a plugged-in security key",
+    )
+    run.add_argument(
+        "--key",
+        type=key_number,
+        default=None,
+        metavar="N",
+        help="with --authenticator hid and several keys plugged in, use the N-th (from 1, as"
+        " `harness doctor --keys` lists them)",
+    )
+    run.add_argument(
+        "--touch-timeout",
+        type=positive_seconds,
+        default=DEFAULT_TOUCH_TIMEOUT,
+        metavar="SECONDS",
+        help=f"with --authenticator hid, how long each touch is waited for"
+        f" (default {DEFAULT_TOUCH_TIMEOUT:g})",
     )
     run.add_argument(
         "--browser",
@@ -83,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="N",
         help="tests at once, each worker with its own bundled server: a number or auto"
-        " (default: auto for the bundled server, 1 against --base-url)",
+        " (default: auto for the bundled server, 1 against --base-url or with --authenticator hid)",
     )
     run.add_argument(
         "--disable-check",

@@ -509,27 +509,24 @@ def check_tester_account(base_url: str | None) -> Finding:
 
 
 def check_keys() -> Finding:
-    """The security keys plugged in, each with what it speaks."""
-    from fido2.hid import CtapHidDevice
+    """The security keys plugged in, numbered as ``--key N`` chooses them, each with what it
+    speaks."""
+    from virtual_authenticators.hardware import NO_KEY_FOUND, NoSecurityKey, plugged_in_keys
 
     name = "security keys"
-    no_access = "check the permissions of /dev/hidraw* (a udev rule for security keys)"
-    described = []
     try:
-        for device in CtapHidDevice.list_devices():
-            try:
-                described.append(describe_key(device, device.descriptor.product_name))
-            finally:
-                device.close()
-    except OSError as error:
-        return Finding(name, "missing", f"cannot list security keys: {error}", no_access)
-    if not described:
-        return Finding(
-            name,
-            "missing",
-            "no security key found (plug one in; on Linux a udev rule may be needed for"
-            " /dev/hidraw access)",
-        )
+        keys = plugged_in_keys()
+    except NoSecurityKey as error:
+        fix = "check the permissions of /dev/hidraw* (the README's tester guide has a udev rule)"
+        return Finding(name, "missing", str(error), fix)
+    if not keys:
+        return Finding(name, "missing", NO_KEY_FOUND)
+    described = []
+    for number, device in enumerate(keys, start=1):
+        try:
+            described.append(f"{number}. {describe_key(device, device.descriptor.product_name)}")
+        finally:
+            device.close()
     count = f"{len(described)} found" if len(described) > 1 else "1 found"
     return Finding(name, "ok", f"{count}: {'; '.join(described)}")
 

@@ -6,16 +6,19 @@ modules. With no ``--base-url`` the session starts the bundled reference server.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import pytest
+from fido2.ctap import CtapDevice
 from playwright.sync_api import BrowserType
 
-from harness import browsers
+from harness import browsers, hookspecs
 from harness.accounts import AccountFactory, TestAccount
 from harness.catalogue import Catalogue, Requirement
 from harness.client import IndexClient
@@ -34,6 +37,14 @@ from harness.staging import (
     log_in,
 )
 from harness.targets import FEATURES, BundledServer, Profile, Target
+from virtual_authenticators.hardware import (
+    DEFAULT_TOUCH_TIMEOUT,
+    HardwareKey,
+    NoSecurityKey,
+    PersonAtTheKey,
+    choose_key,
+    plugged_in_keys,
+)
 
 MARKERS = {
     "browser": "drives a real browser through the index's pages",
@@ -46,10 +57,11 @@ MARKERS = {
     " skips, saying so, on a target whose profile lacks one",
 }
 
-AUTHENTICATORS = ("soft", "ctap", "ctap-hid", "cdp", "playwright", "bridge")
+AUTHENTICATORS = ("soft", "ctap", "ctap-hid", "cdp", "playwright", "bridge", "hid")
 """What ``--authenticator`` chooses from: the software keys (soft-webauthn's, the CTAP2 device,
 the CTAP2 device behind python-fido2's USB HID transport), Chromium's DevTools key,
-Playwright's credentials, and a Python key bridged into the page."""
+Playwright's credentials, a Python key bridged into the page, and a plugged-in key (``hid``:
+only the ``hardware`` scenarios use it)."""
 
 REQUIREMENTS = pytest.StashKey[tuple[Requirement, ...]]()
 """The requirements a collected test checks, in the order its markers name them."""
@@ -94,11 +106,45 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         " scenarios with one fixed authenticator, or none, run as usual",
     )
     group.addoption(
+        "--key",
+        type=key_number,
+        default=None,
+        metavar="N",
+        help="with several security keys plugged in, use the N-th (from 1, as"
+        " `harness doctor --keys` lists them)",
+    )
+    group.addoption(
+        "--touch-timeout",
+        type=positive_seconds,
+        default=DEFAULT_TOUCH_TIMEOUT,
+        metavar="SECONDS",
+        help="how long the hardware scenarios wait for each touch of the key"
+        f" (default {DEFAULT_TOUCH_TIMEOUT:g})",
+    )
+    group.addoption(
         "--allow-destructive",
         action="store_true",
         help="run the `destructive` scenarios against --base-url too (they always run against the"
         " bundled server, never against the production index)",
     )
+
+
+def key_number(value: str) -> int:
+    """``--key``'s value: a key's number, from 1."""
+    if value.isdigit() and int(value) >= 1:
+        return int(value)
+    raise argparse.ArgumentTypeError(f"a key's number, from 1, not {value!r}")
+
+
+def positive_seconds(value: str) -> float:
+    """``--touch-timeout``'s value: seconds above 0."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if seconds > 0:
+        return seconds
+    raise argparse.ArgumentTypeError(f"a number of seconds above 0, not {value!r}")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -426,6 +472,104 @@ ACCOUNT_FEATURES = {"recovery_codes": "recovery_codes", "totp": "totp", "securit
 
 _PHASES = pytest.StashKey[dict[str, pytest.TestReport]]()
 _CONSOLE = pytest.StashKey[evidence.ConsoleLog]()
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_harness_security_keys(config: pytest.Config) -> list[CtapDevice]:
+    """The keys plugged in, as the OS lists them.
+
+    :raises NoSecurityKey: the OS would not list them.
+    """
+    return list(plugged_in_keys())
+
+
+@pytest.fixture(scope="session")
+def plugged_in_security_keys(pytestconfig: pytest.Config) -> Iterator[list[CtapDevice]]:
+    """The security keys the hardware scenarios choose from (see
+    :func:`harness.hookspecs.pytest_harness_security_keys`), closed at the end. Skips, saying
+    why, when the OS will not list them."""
+    try:
+        keys = pytestconfig.hook.pytest_harness_security_keys(config=pytestconfig)
+    except NoSecurityKey as error:
+        pytest.skip(str(error))
+    yield keys
+    for key in keys:
+        key.close()
+
+
+@pytest.fixture(scope="session")
+def security_key_device(
+    pytestconfig: pytest.Config, plugged_in_security_keys: list[CtapDevice]
+) -> CtapDevice:
+    """The plugged-in key the ``hardware`` scenarios use (``--key N`` among several).
+
+    They skip, saying why, when there is none, and when there is one but ``--authenticator
+    hid`` was not asked for: each of them waits for a person to touch the key.
+    """
+    chosen = _choose_key_or_skip(plugged_in_security_keys, pytestconfig.getoption("key"))
+    if pytestconfig.getoption("authenticator") != "hid":
+        pytest.skip(
+            "a security key is plugged in, but the hardware scenarios wait for its touch: run"
+            " them with --authenticator hid"
+        )
+    return chosen
+
+
+def _choose_key_or_skip(keys: list[CtapDevice], number: int | None) -> CtapDevice:
+    try:
+        return choose_key(keys, number)
+    except NoSecurityKey as error:
+        pytest.skip(str(error))
+
+
+@pytest.fixture(scope="session")
+def tester_at_the_key(pytestconfig: pytest.Config) -> Iterator[PersonAtTheKey]:
+    """The tester, asked on their terminal (``/dev/tty``, past pytest's capture and past
+    ``harness run``'s log), with the key's PIN from ``HARNESS_KEY_PIN`` if set."""
+    pin = os.environ.get("HARNESS_KEY_PIN") or None
+    with _tester_terminal(pytestconfig) as terminal:
+        yield PersonAtTheKey(
+            terminal,
+            timeout=pytestconfig.getoption("touch_timeout"),
+            pin=Secret(pin) if pin else None,
+        )
+
+
+@contextlib.contextmanager
+def _tester_terminal(config: pytest.Config) -> Iterator[TextIO]:
+    try:
+        terminal = open("/dev/tty", "w", encoding="utf-8")  # noqa: SIM115
+    except OSError:
+        yield _UncapturedStderr(config)
+        return
+    with terminal:
+        yield terminal
+
+
+class _UncapturedStderr:
+    """Standard error with pytest's capture suspended for each write: where prompts go when
+    there is no controlling terminal."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self._capture = config.pluginmanager.getplugin("capturemanager")
+
+    def write(self, text: str) -> int:
+        suspended = self._capture.global_and_fixture_disabled() if self._capture else None
+        with suspended or contextlib.nullcontext():
+            return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+@pytest.fixture
+def hardware_key(security_key_device: CtapDevice, tester_at_the_key: PersonAtTheKey) -> HardwareKey:
+    """The plugged-in key as an authenticator, with the tester asked at each touch."""
+    return HardwareKey(security_key_device, tester_at_the_key)
 
 
 @pytest.fixture(autouse=True)

@@ -27,6 +27,7 @@ from harness.report.progress import Progress
 from harness.report.results import Status, tally
 from harness.safety import production_refusal
 from harness.targets import Profile
+from virtual_authenticators.hardware import NoSecurityKey, choose_key, plugged_in_keys
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -79,9 +80,10 @@ def preflight(args: argparse.Namespace) -> str:
         browser.
     """
     if args.authenticator == "hid":
-        found = doctor.check_keys()
-        detail = found.detail if found.status != "ok" else "driving a real key is not supported yet"
-        raise CannotRun(f"--authenticator hid: {detail}")
+        try:
+            choose_key(plugged_in_keys(), args.key)
+        except NoSecurityKey as error:
+            raise CannotRun(f"--authenticator hid: {error}") from None
     if args.base_url:
         production = production_refusal(args.base_url)
         if production is not None:
@@ -122,7 +124,9 @@ def new_report_folder(reports: Path) -> Path:
 
 def pytest_arguments(args: argparse.Namespace, folder: Path) -> list[str]:
     """pytest's command line for the run."""
-    workers = args.workers or ("1" if args.base_url else "auto")
+    # One tester at one key answers one prompt at a time.
+    one_at_a_time = args.base_url or args.authenticator == "hid"
+    workers = args.workers or ("1" if one_at_a_time else "auto")
     suites = [str(args.scenarios / suite) for suite in args.suite] or [str(args.scenarios)]
     return [
         *suites,
@@ -139,6 +143,8 @@ def pytest_arguments(args: argparse.Namespace, folder: Path) -> list[str]:
         *([f"--base-url={args.base_url}"] if args.base_url else []),
         *(["--allow-destructive"] if args.allow_destructive else []),
         *([f"--authenticator={args.authenticator}"] if args.authenticator else []),
+        *([f"--key={args.key}"] if args.key else []),
+        f"--touch-timeout={args.touch_timeout:g}",
         *(f"--requirement={requirement}" for requirement in args.requirement),
         *([f"--catalogue={args.catalogue}"] if args.catalogue else []),
         *(f"--disable-check={check}" for check in args.disable_check),

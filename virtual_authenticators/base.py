@@ -74,3 +74,12 @@ class UnsupportedAlgorithmError(AuthenticatorError):
 
     def __init__(self, offered: list[int], supported: list[int]) -> None:
         super().__init__(f"offered COSE algorithms {offered}, the key supports {supported}")
+
+
+class TouchTimeoutError(AuthenticatorError):
+    """Nobody touched the key in time, and the request was cancelled."""
+
+    dom_name = "NotAllowedError"
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the key was not touched within {seconds:g} s: the request was cancelled")

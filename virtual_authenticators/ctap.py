@@ -23,7 +23,7 @@ import struct
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from threading import Event
+from threading import Event, Timer
 from typing import Any, TypeVar
 
 from fido2 import cbor
@@ -55,8 +55,10 @@ from virtual_authenticators.base import (
     AuthenticatorError,
     ExcludedCredentialError,
     NoCredentialError,
+    TouchTimeoutError,
     UnsupportedAlgorithmError,
 )
+from virtual_authenticators.device import SoftDevice
 from virtual_authenticators.faulty import (
     FOREIGN_HOST,
     Fault,
@@ -129,7 +131,7 @@ class _GetAssertion(enum.IntEnum):
     PIN_UV_AUTH_PARAM = 6
 
 
-class SoftCtapDevice(CtapDevice):
+class SoftCtapDevice(SoftDevice):
     """A USB security key in software: CTAP2 only (no U2F), the user touches it at once.
 
     Its getInfo: versions FIDO_2_0 and FIDO_2_1, :data:`AAGUID`, ES256 only, transport ``usb``,
@@ -152,6 +154,8 @@ class SoftCtapDevice(CtapDevice):
     :raises ValueError: the fault is not one a device can have.
     """
 
+    FAULTS = DEVICE_FAULTS
+
     def __init__(
         self,
         *,
@@ -168,29 +172,16 @@ class SoftCtapDevice(CtapDevice):
         attestation, uv, fault = self.attestation.value, self.uv, self.fault
         return f"SoftCtapDevice({attestation=}, {uv=}, {fault=})"
 
-    @property
-    def fault(self) -> Fault | None:
-        """The fault the device has, or ``None``."""
-        return self._fault
-
-    @fault.setter
-    def fault(self, fault: Fault | None) -> None:
-        if fault is not None and fault not in DEVICE_FAULTS:
-            raise ValueError(
-                f"{fault} lives in the client, not in the authenticator: Fido2Client builds the"
-                " client data and names the credential honestly; use FaultyKey for it"
-            )
-        self._fault = fault
+    def _refusal_of(self, fault: Fault) -> str:
+        return (
+            f"{fault} lives in the client, not in the authenticator: Fido2Client builds the"
+            " client data and names the credential honestly; use FaultyKey for it"
+        )
 
     @property
     def capabilities(self) -> int:
         """CBOR and NMSG: a CTAP2 key without CTAP1/U2F, so clients speak CTAP2 to it."""
         return CAPABILITY.CBOR | CAPABILITY.NMSG
-
-    @classmethod
-    def list_devices(cls) -> Iterator[CtapDevice]:
-        """Nothing: a software device is plugged in nowhere; make one instead."""
-        return iter(())
 
     @property
     def info(self) -> Info:
@@ -485,6 +476,9 @@ class CtapKey:
     :param transport: what the client reaches the device through, made from it once (such as
         :func:`virtual_authenticators.ctaphid.soft_hid_device`, USB HID framing); default the
         device itself.
+    :param touch_timeout: seconds a request may wait for the user's touch before the client
+        cancels it (:class:`~virtual_authenticators.base.TouchTimeoutError`); default no limit,
+        for software devices, which are touched at once.
     :raises ValueError: ``attestation`` or ``fault`` with a device of your own (configure it
         instead), or a fault that lives in the client.
     """
@@ -496,6 +490,7 @@ class CtapKey:
         attestation: AttestationFormat | str | None = None,
         fault: Fault | None = None,
         transport: Callable[[CtapDevice], CtapDevice] | None = None,
+        touch_timeout: float | None = None,
     ) -> None:
         if device is None:
             device = SoftCtapDevice(
@@ -505,15 +500,18 @@ class CtapKey:
             raise ValueError("attestation and fault are the default device's: configure yours")
         self.device = device
         self._reached = transport(device) if transport is not None else device
+        self.touch_timeout = touch_timeout
         self.user_interaction: UserInteraction = TouchingUser()
 
     def __repr__(self) -> str:
-        if not isinstance(self.device, SoftCtapDevice):
-            return f"CtapKey({self.device!r})"
-        parts = ["software CTAP2 device", self.device.attestation.value]
+        if isinstance(self.device, SoftCtapDevice):
+            parts = ["software CTAP2 device", self.device.attestation.value]
+        else:
+            parts = [repr(self.device)]
         parts += [] if self._reached is self.device else ["over USB HID framing"]
-        parts += [] if self.device.uv else ["no built-in UV"]
-        parts += [str(self.device.fault)] if self.device.fault else []
+        if isinstance(self.device, SoftCtapDevice):
+            parts += [] if self.device.uv else ["no built-in UV"]
+            parts += [str(self.device.fault)] if self.device.fault else []
         return f"CtapKey({', '.join(parts)})"
 
     @property
@@ -522,7 +520,7 @@ class CtapKey:
 
         :raises TypeError: set on a key with another device.
         """
-        return self.device.fault if isinstance(self.device, SoftCtapDevice) else None
+        return self._software_device().fault if self._is_software() else None
 
     @fault.setter
     def fault(self, fault: Fault | None) -> None:
@@ -549,7 +547,7 @@ class CtapKey:
         creation = _creation_options(options, origin)
         registration, info = self._through_client(
             origin,
-            lambda client: client.make_credential(creation),
+            lambda client, cancel: client.make_credential(creation, event=cancel),
             rp_id=creation.rp.id,
             offered=[param.alg for param in creation.pub_key_cred_params],
             excluded=[descriptor.id for descriptor in creation.exclude_credentials or []],
@@ -573,7 +571,7 @@ class CtapKey:
         request = _request_options(options, origin)
         assertion, _ = self._through_client(
             origin,
-            lambda client: client.get_assertion(request).get_response(0),
+            lambda client, cancel: client.get_assertion(request, event=cancel).get_response(0),
             rp_id=request.rp_id,
         )
         # python-fido2 1.x parses no assertion without its credential (CTAP 2.1 §6.2.2 lets a
@@ -593,31 +591,43 @@ class CtapKey:
     def _through_client(
         self,
         origin: str,
-        ceremony: Callable[[Fido2Client], _T],
+        ceremony: Callable[[Fido2Client, Event], _T],
         *,
         rp_id: str | None,
         offered: Sequence[int] = (),
         excluded: Sequence[bytes] = (),
     ) -> tuple[_T, Info]:
-        """Run the ceremony on a new ``Fido2Client`` at ``origin``, and return its result and
-        the device's getInfo.
+        """Run the ceremony on a new ``Fido2Client`` at ``origin``, with an event that cancels
+        it after :attr:`touch_timeout`, and return its result and the device's getInfo.
 
         :raises AuthenticatorError: the client's error as :meth:`_refusal` maps it.
         """
+        cancel = Event()
+        timer = Timer(self.touch_timeout, cancel.set) if self.touch_timeout else None
         with _json_mapping_left_unset():
             # No client extensions: the index asks for none (so clientExtensionResults is
             # always {}), and python-fido2 1.2's default ones warn on every call.
             client = Fido2Client(
                 self._reached, origin, extension_types=(), user_interaction=self.user_interaction
             )
+            if timer is not None:
+                timer.start()
             try:
-                return ceremony(client), client.info
+                return ceremony(client, cancel), client.info
             except ClientError as error:
+                if cancel.is_set() and self.touch_timeout:
+                    raise TouchTimeoutError(self.touch_timeout) from error
                 raise self._refusal(error, client.info, rp_id, offered, excluded) from error
+            finally:
+                if timer is not None:
+                    timer.cancel()
 
-    def _software_device(self) -> SoftCtapDevice:
-        if not isinstance(self.device, SoftCtapDevice):
-            raise TypeError(f"{self!r}: only a SoftCtapDevice shows credentials, counts, faults")
+    def _is_software(self) -> bool:
+        return isinstance(self.device, SoftDevice)
+
+    def _software_device(self) -> SoftDevice:
+        if not isinstance(self.device, SoftDevice):
+            raise TypeError(f"{self!r}: only a software device shows credentials, counts, faults")
         return self.device
 
     def _refusal(
@@ -628,15 +638,26 @@ class CtapKey:
         offered: Sequence[int] = (),
         excluded: Sequence[bytes] = (),
     ) -> AuthenticatorError:
-        """The base.py error for the client's, by the CTAP status behind it."""
+        """The base.py error for the client's, by the CTAP status behind it.
+
+        python-fido2's CTAP1 (U2F) client raises DEVICE_INELIGIBLE with no status where a
+        CTAP2 key answers CREDENTIAL_EXCLUDED or NO_CREDENTIALS, and UNSUPPORTED_OPTION for a
+        request without ES256, the one algorithm of U2F.
+        """
         status = error.cause.code if isinstance(error.cause, CtapError) else None
+        u2f = "FIDO_2_0" not in info.versions
+        if u2f and error.code == ClientError.ERR.DEVICE_INELIGIBLE and status is None:
+            status = ERR.CREDENTIAL_EXCLUDED if excluded else ERR.NO_CREDENTIALS
+        if u2f and status == ERR.UNSUPPORTED_OPTION and offered and ES256.ALGORITHM not in offered:
+            status = ERR.UNSUPPORTED_ALGORITHM
         if status == ERR.CREDENTIAL_EXCLUDED and excluded:
-            held = set(self.credentials) if isinstance(self.device, SoftCtapDevice) else set()
+            held = set(self.credentials) if self._is_software() else set()
             return ExcludedCredentialError(next((i for i in excluded if i in held), excluded[0]))
         if status == ERR.NO_CREDENTIALS:
             return NoCredentialError(rp_id or "")
         if status == ERR.UNSUPPORTED_ALGORITHM:
-            supported = [algorithm["alg"] for algorithm in info.algorithms or []]
+            algorithms = info.algorithms or ([] if not u2f else [{"alg": ES256.ALGORITHM}])
+            supported = [algorithm["alg"] for algorithm in algorithms]
             return UnsupportedAlgorithmError(list(offered), supported)
         reason = status.name if status is not None else error.cause
         because = f" ({reason})" if reason else ""

@@ -1,15 +1,19 @@
 """A software security key behind python-fido2's real ``CtapHidDevice``: :class:`SoftHidConnection`
 is the authenticator's side of CTAPHID (CTAP 2.1 §11.2) over 64-byte HID reports, passing each
-complete CTAPHID_CBOR message on to a :class:`~virtual_authenticators.ctap.SoftCtapDevice`.
+complete CTAPHID_CBOR message on to a CTAP2 device such as
+:class:`~virtual_authenticators.ctap.SoftCtapDevice`, and each CTAPHID_MSG message (a CTAP1/U2F
+APDU) on to a U2F device such as :class:`~virtual_authenticators.u2f.SoftU2fDevice`.
 
 So the HID transport code a real USB key is driven through (channel allocation, framing,
 keep-alives, cancel) runs in CI without a key: :func:`soft_hid_device` gives a
-``fido2.hid.CtapHidDevice`` that ``Ctap2``, ``Fido2Client`` and
+``fido2.hid.CtapHidDevice`` that ``Ctap2``, ``Ctap1``, ``Fido2Client`` and
 :class:`~virtual_authenticators.ctap.CtapKey` take as they take one found by ``list_devices()``.
 
+Which of the two the device speaks is its capabilities': CBOR for CTAPHID_CBOR, NMSG clear for
+CTAPHID_MSG (§11.2.9.1.3), as the CTAPHID_INIT answer reports them (with WINK added).
+
 Packets are exchanged as python-fido2's ``CtapHidDevice`` writes and reads them: one report
-each, without the leading report-id byte (the OS backend adds it), padded with zeros. CTAP1/U2F
-(CTAPHID_MSG) is not spoken: the device reports NMSG.
+each, without the leading report-id byte (the OS backend adds it), padded with zeros.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import struct
 import threading
 from dataclasses import dataclass, field
 
-from fido2.ctap import STATUS, CtapError
+from fido2.ctap import STATUS, CtapDevice, CtapError
 from fido2.hid import CAPABILITY, CTAPHID, TYPE_INIT, CtapHidDevice
 from fido2.hid.base import CtapHidConnection, HidDescriptor
 
@@ -56,23 +60,27 @@ class SoftHidConnection(CtapHidConnection):
     Written packets are reassembled into messages; answers queue up for :meth:`read_packet`,
     fragmented the same way. Commands: INIT (on the broadcast channel it allocates a fresh
     channel; on an allocated one it aborts that channel's message and keeps the id), PING
-    (echo), WINK (empty answer), CBOR (passed to ``device.call`` on a worker thread: each
-    ``on_keepalive`` status it reports is sent as a KEEPALIVE packet before the answer), CANCEL
-    (the pending CBOR request on that channel is answered with KEEPALIVE_CANCEL; CANCEL itself
-    gets no answer). Anything else is answered with CTAPHID_ERROR: INVALID_COMMAND for an
-    unknown command, INVALID_CHANNEL for a channel never allocated, INVALID_SEQ for a
-    continuation out of sequence (the message is dropped), CHANNEL_BUSY for a packet from
-    another channel while a message is assembled or a request is pending, INVALID_LENGTH for a
-    length the command or the transport cannot have. Continuation packets with no message
-    being assembled are ignored, as the spec says.
+    (echo), WINK (empty answer), CBOR if the device has the CBOR capability and MSG if it lacks
+    NMSG (each passed to ``device.call`` on a worker thread: each ``on_keepalive`` status it
+    reports is sent as a KEEPALIVE packet before the answer), CANCEL (a pending CBOR request on
+    that channel is answered with KEEPALIVE_CANCEL, §11.2.9.1.5; a pending MSG request is
+    answered as the device answers it, since CTAP1/U2F has no cancelled status: a U2F key never
+    waits, it answers USE_NOT_SATISFIED at once and the client asks again, and U2F HID has no
+    CANCEL; CANCEL itself gets no answer). Anything else is answered with CTAPHID_ERROR:
+    INVALID_COMMAND for an unknown command or one the device does not speak, INVALID_CHANNEL
+    for a channel never allocated, INVALID_SEQ for a continuation out of sequence (the message
+    is dropped), CHANNEL_BUSY for a packet from another channel while a message is assembled or
+    a request is pending, INVALID_LENGTH for a length the command or the transport cannot have.
+    Continuation packets with no message being assembled are ignored, as the spec says.
 
-    :param device: the CTAP2 device CBOR messages are passed to.
+    :param device: the device CBOR and MSG messages are passed to: anything with python-fido2's
+        ``CtapDevice`` ``capabilities`` and ``call``.
     :param packet_size: the report size, both ways.
     :param read_timeout: seconds :meth:`read_packet` waits for an answer.
     """
 
     def __init__(
-        self, device: SoftCtapDevice, *, packet_size: int = PACKET_SIZE, read_timeout: float = 5.0
+        self, device: CtapDevice, *, packet_size: int = PACKET_SIZE, read_timeout: float = 5.0
     ) -> None:
         self.device = device
         self.packet_size = packet_size
@@ -93,7 +101,7 @@ class SoftHidConnection(CtapHidConnection):
         """The next queued packet, waiting up to :attr:`read_timeout` for one.
 
         :raises CtapError: TIMEOUT (CTAPHID's ERR_MSG_TIMEOUT) when nothing came in time.
-        :raises Exception: what ``device.call`` raised for a CBOR request, in its place.
+        :raises Exception: what ``device.call`` raised for a CBOR or MSG request, in its place.
         """
         try:
             answer = self._answers.get(timeout=self.read_timeout)
@@ -117,7 +125,8 @@ class SoftHidConnection(CtapHidConnection):
                 self._continuation(data)
 
     def close(self) -> None:
-        """Abort the pending CBOR request, if any."""
+        """Abort the pending CBOR or MSG request, if any (the event ``device.call`` was given
+        is set)."""
         with self._lock:
             if self._pending is not None:
                 self._pending[1].set()
@@ -186,11 +195,11 @@ class SoftHidConnection(CtapHidConnection):
                 self._send(channel, command, payload)
             case CTAPHID.WINK:
                 self._send(channel, command, b"")
-            case CTAPHID.CBOR:
+            case CTAPHID.CBOR | CTAPHID.MSG if self._speaks(command):
                 event = threading.Event()
                 self._pending = (channel, event)
                 worker = threading.Thread(
-                    target=self._cbor, args=(channel, payload, event), daemon=True
+                    target=self._request, args=(channel, command, payload, event), daemon=True
                 )
                 worker.start()
             case _:
@@ -211,14 +220,22 @@ class SoftHidConnection(CtapHidConnection):
         self._send(channel, CTAPHID.INIT, answer)
         return None
 
-    def _cbor(self, channel: int, payload: bytes, event: threading.Event) -> None:
-        """Run on a worker thread: the device's answer to one CBOR request."""
+    def _speaks(self, command: int) -> bool:
+        """Whether the device takes CBOR (CTAP2) or MSG (CTAP1/U2F) messages, by its
+        capabilities: NMSG means it takes no MSG (§11.2.9.1.3)."""
+        capabilities = self.device.capabilities
+        if command == CTAPHID.CBOR:
+            return bool(capabilities & CAPABILITY.CBOR)
+        return not capabilities & CAPABILITY.NMSG
+
+    def _request(self, channel: int, command: int, payload: bytes, event: threading.Event) -> None:
+        """Run on a worker thread: the device's answer to one CBOR or MSG request."""
 
         def keepalive(status: STATUS) -> None:
             self._send(channel, CTAPHID.KEEPALIVE, bytes([status]))
 
         try:
-            answer = self.device.call(CTAPHID.CBOR, payload, event, keepalive)
+            answer = self.device.call(command, payload, event, keepalive)
         except Exception as error:
             with self._lock:
                 self._pending = None
@@ -226,9 +243,10 @@ class SoftHidConnection(CtapHidConnection):
             return
         with self._lock:
             self._pending = None
-            if event.is_set():
+            # A U2F response APDU has no status for "cancelled": MSG is answered as it came.
+            if event.is_set() and command == CTAPHID.CBOR:
                 answer = bytes([ERR.KEEPALIVE_CANCEL])
-            self._send(channel, CTAPHID.CBOR, answer)
+            self._send(channel, command, answer)
 
     def _error(self, channel: int, code: int) -> None:
         self._send(channel, CTAPHID.ERROR, bytes([code]))
@@ -244,13 +262,14 @@ class SoftHidConnection(CtapHidConnection):
             self._answers.put(packet.ljust(self.packet_size, b"\0"))
 
 
-def soft_hid_device(device: SoftCtapDevice | None = None) -> CtapHidDevice:
+def soft_hid_device(device: CtapDevice | None = None) -> CtapHidDevice:
     """A real ``fido2.hid.CtapHidDevice`` over a :class:`SoftHidConnection` to ``device``.
 
     The descriptor is that of a USB key with 64-byte reports and a random serial number; the
     HID device has already allocated its channel with CTAPHID_INIT.
 
-    :param device: the CTAP2 device behind it; default a fresh :class:`SoftCtapDevice`.
+    :param device: the device behind it, CTAP2 or U2F (see :class:`SoftHidConnection`);
+        default a fresh :class:`~virtual_authenticators.ctap.SoftCtapDevice`.
     """
     descriptor = HidDescriptor(
         path="soft-ctaphid",
@@ -261,4 +280,5 @@ def soft_hid_device(device: SoftCtapDevice | None = None) -> CtapHidDevice:
         product_name="Soft CTAPHID key",
         serial_number=os.urandom(4).hex(),
     )
-    return CtapHidDevice(descriptor, SoftHidConnection(device or SoftCtapDevice()))
+    connection = SoftHidConnection(SoftCtapDevice() if device is None else device)
+    return CtapHidDevice(descriptor, connection)

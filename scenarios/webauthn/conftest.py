@@ -10,10 +10,18 @@ from typing import Literal
 import pytest
 from playwright.sync_api import BrowserContext, Page
 
+from harness.accounts import TestAccount
+from harness.client import IndexClient
 from virtual_authenticators.bridge import PageBridge
 from virtual_authenticators.cdp import CdpAuthenticator, CdpOptions, Protocol
 from virtual_authenticators.faulty import Fault
-from virtual_authenticators.kinds import SOFTWARE_KEYS, SoftwareKey, kinds_with, software_key
+from virtual_authenticators.kinds import (
+    AUTHENTICATOR_OF,
+    SOFTWARE_KEYS,
+    SoftwareKey,
+    kinds_with,
+    software_key,
+)
 from virtual_authenticators.playwright_credentials import PlaywrightCredentials
 
 BROWSER_KEYS = {
@@ -22,6 +30,7 @@ BROWSER_KEYS = {
     "bridge-soft": ("bridge", "soft"),
     "bridge-ctap": ("bridge", "ctap"),
     "bridge-ctap-hid": ("bridge", "ctap-hid"),
+    "bridge-ctap-hid-u2f": ("bridge", "ctap-hid"),
     "playwright-credentials": ("playwright",),
 }
 """Every browser-level way, with the authenticators (``--authenticator``) it uses: Chromium's
@@ -96,9 +105,20 @@ STEP_REQUIREMENTS: Mapping[str, Mapping[Fault | None, tuple[str, ...]]] = {
 
 MakeKey = Callable[..., SoftwareKey]
 
+TWO_FACTOR_PAGE = "/manage/account/two-factor/"
+
+
+def key_labels(client: IndexClient, account: TestAccount) -> list[str]:
+    """The labels of the account's keys, as its two-factor page lists them."""
+    page = client.open_sensitive(TWO_FACTOR_PAGE, account.password)
+    return [str(item["data-label"]) for item in page.select("#webauthn-keys li[data-label]")]
+
 
 @pytest.fixture(
-    params=[pytest.param(kind, marks=pytest.mark.authenticator(kind)) for kind in SOFTWARE_KEYS]
+    params=[
+        pytest.param(kind, marks=pytest.mark.authenticator(AUTHENTICATOR_OF[kind]))
+        for kind in SOFTWARE_KEYS
+    ]
 )
 def key_kind(request: pytest.FixtureRequest) -> str:
     """Each kind of software key (see :mod:`virtual_authenticators.kinds`), in turn."""
@@ -120,9 +140,12 @@ def with_kinds(faults: list[Fault | None], ceremony: Literal["registration", "as
             kind,
             fault,
             id=f"{kind}-{fault.value if fault else 'honest'}",
-            marks=[pytest.mark.requirement(*requirements[fault]), pytest.mark.authenticator(kind)],
+            marks=[
+                pytest.mark.requirement(*requirements[fault]),
+                pytest.mark.authenticator(AUTHENTICATOR_OF[kind]),
+            ],
         )
-        for kind, fault in kinds_with(faults)
+        for kind, fault in kinds_with(faults, ceremony)
     ]
 
 

@@ -18,6 +18,8 @@ from playwright.sync_api import Playwright
 from harness import doctor
 from harness.doctor import Finding, check_origin, describe_key, format_finding
 from virtual_authenticators.ctap import AAGUID, SoftCtapDevice
+from virtual_authenticators.ctaphid import soft_hid_device
+from virtual_authenticators.u2f import SoftU2fDevice
 
 
 def run_doctor(*argv: str) -> tuple[int, dict[str, str]]:
@@ -163,11 +165,9 @@ def test_ctap2_key_is_described_by_its_info() -> None:
     )
 
 
-def test_key_without_cbor_is_described_as_u2f_only() -> None:
-    class U2fOnlyDevice(SoftCtapDevice):
-        capabilities = 0  # no CAPABILITY.CBOR: the key speaks CTAP1/U2F only
-
-    assert describe_key(U2fOnlyDevice(), None) == "unnamed key: U2F only (CTAP1), no CTAP2"
+def test_u2f_only_key_is_described_as_such() -> None:
+    key = soft_hid_device(SoftU2fDevice())
+    assert describe_key(key, None) == "unnamed key: U2F only (CTAP1), no CTAP2"
 
 
 def test_finding_line_gives_the_fix_only_when_not_ok() -> None:

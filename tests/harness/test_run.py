@@ -3,6 +3,7 @@ the evidence of a failure, the private file for security failures, and no secret
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import socket
@@ -125,6 +126,17 @@ def test_a_staging_host_is_reached_through_the_same_proxy(
     )
     assert run.returncode == 2
     assert proxy.requests and "staging.example.invalid" in proxy.requests[0]
+
+
+@pytest.mark.skipif(bool(glob.glob("/dev/hidraw*")), reason="a HID device is plugged in here")
+def test_authenticator_hid_without_a_key_stops_the_run_with_one_line(tmp_path: Path) -> None:
+    run = harness_run("--authenticator=hid", reports=tmp_path)
+    assert run.returncode == 2
+    assert run.stderr.splitlines() == [
+        "harness: error: --authenticator hid: no security key found: plug one in (on Linux,"
+        " /dev/hidraw* must be yours: see the README's tester guide for the udev rule)"
+    ]
+    assert not any(tmp_path.iterdir()), "no report folder is left for a run that never started"
 
 
 def test_a_bad_option_is_refused_in_one_line(tmp_path: Path) -> None:

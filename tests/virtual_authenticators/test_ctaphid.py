@@ -8,8 +8,10 @@ import threading
 import pytest
 from fido2 import cbor
 from fido2.ctap import STATUS, CtapError
+from fido2.ctap1 import APDU, Ctap1
 from fido2.ctap2 import Ctap2
 from fido2.hid import CAPABILITY, CTAPHID, TYPE_INIT, CtapHidDevice
+from fido2.utils import sha256
 
 from virtual_authenticators.ctap import CtapKey, SoftCtapDevice
 from virtual_authenticators.ctaphid import (
@@ -19,12 +21,16 @@ from virtual_authenticators.ctaphid import (
     SoftHidConnection,
     soft_hid_device,
 )
+from virtual_authenticators.u2f import VERSION, Control, SoftU2fDevice
 
 from .ceremonies import authenticate, register
 
 ERR = CtapError.ERR
 SELECTION = bytes([Ctap2.CMD.SELECTION])
 GET_INFO = bytes([Ctap2.CMD.GET_INFO])
+# U2F_VERSION as python-fido2's Ctap1.send_apdu encodes it: extended, Lc 0, Le 0.
+U2F_VERSION = bytes([0, Ctap1.INS.VERSION, 0, 0, 0, 0, 0, 0, 0])
+U2F_OK = struct.pack(">H", APDU.OK)
 
 
 class UntouchedDevice(SoftCtapDevice):
@@ -41,6 +47,15 @@ class BrokenDevice(SoftCtapDevice):
 
     def call(self, cmd, data=b"", event=None, on_keepalive=None):
         raise RuntimeError("broken")
+
+
+class UntouchedU2fDevice(SoftU2fDevice):
+    """A U2F key that, unlike a real one, holds on to a request until it is cancelled, and then
+    answers that it wants a touch."""
+
+    def call(self, cmd, data=b"", event=None, on_keepalive=None):
+        event.wait(5)
+        return struct.pack(">H", APDU.USE_NOT_SATISFIED)
 
 
 def init_packet(
@@ -73,6 +88,11 @@ def allocate(connection: SoftHidConnection) -> int:
 @pytest.fixture
 def connection() -> SoftHidConnection:
     return SoftHidConnection(SoftCtapDevice(), read_timeout=5.0)
+
+
+@pytest.fixture
+def u2f_connection() -> SoftHidConnection:
+    return SoftHidConnection(SoftU2fDevice(), read_timeout=5.0)
 
 
 # Through python-fido2's CtapHidDevice
@@ -259,3 +279,83 @@ def test_reading_with_nothing_queued_times_out():
 def test_a_packet_of_the_wrong_size_is_refused(connection):
     with pytest.raises(ValueError, match="64 bytes"):
         connection.write_packet(b"\0" + init_packet(BROADCAST_CHANNEL, CTAPHID.PING))
+
+
+# CTAPHID_MSG: CTAP1/U2F APDUs
+
+
+def test_a_u2f_device_over_hid_answers_its_version():
+    assert Ctap1(soft_hid_device(SoftU2fDevice())).get_version() == VERSION.decode()
+
+
+def test_a_msg_request_is_answered_with_a_msg_carrying_the_response_apdu(u2f_connection):
+    channel = allocate(u2f_connection)
+
+    u2f_connection.write_packet(init_packet(channel, CTAPHID.MSG, U2F_VERSION))
+
+    assert answer(u2f_connection) == (channel, CTAPHID.MSG, VERSION + U2F_OK)
+
+
+def test_a_msg_request_fragmented_over_several_continuations_is_reassembled(u2f_connection):
+    app_param = sha256(b"example.com")
+    key_handle = Ctap1(u2f_connection.device).register(os.urandom(32), app_param).key_handle
+    data = os.urandom(32) + app_param + bytes([len(key_handle)]) + key_handle
+    check_only = struct.pack(
+        ">BBBBBH", 0, Ctap1.INS.AUTHENTICATE, Control.CHECK_ONLY, 0, 0, len(data)
+    )
+    message = check_only + data + b"\0\0"
+    channel = allocate(u2f_connection)
+    first, rest = PACKET_SIZE - 7, PACKET_SIZE - 5
+    assert len(message) > first + rest  # an initialization and two continuations at least
+
+    u2f_connection.write_packet(
+        init_packet(channel, CTAPHID.MSG, message[:first], length=len(message))
+    )
+    for seq, start in enumerate(range(first, len(message), rest)):
+        u2f_connection.write_packet(
+            continuation_packet(channel, seq, message[start : start + rest])
+        )
+
+    usage = struct.pack(">H", APDU.USE_NOT_SATISFIED)
+    assert answer(u2f_connection) == (channel, CTAPHID.MSG, usage)
+
+
+def test_a_msg_answer_longer_than_a_packet_reaches_ctap1_whole():
+    registration = Ctap1(soft_hid_device(SoftU2fDevice())).register(os.urandom(32), os.urandom(32))
+
+    assert len(registration) > 8 * PACKET_SIZE
+
+
+def test_msg_to_a_device_reporting_nmsg_is_invalid_command(connection):
+    channel = allocate(connection)
+
+    connection.write_packet(init_packet(channel, CTAPHID.MSG, U2F_VERSION))
+
+    assert answer(connection) == (channel, CTAPHID.ERROR, bytes([ERR.INVALID_COMMAND]))
+
+
+def test_cbor_to_a_device_without_the_cbor_capability_is_invalid_command(u2f_connection):
+    channel = allocate(u2f_connection)
+
+    u2f_connection.write_packet(init_packet(channel, CTAPHID.CBOR, GET_INFO))
+
+    assert answer(u2f_connection) == (channel, CTAPHID.ERROR, bytes([ERR.INVALID_COMMAND]))
+
+
+def test_init_reports_neither_cbor_nor_nmsg_for_a_u2f_device(u2f_connection):
+    u2f_connection.write_packet(init_packet(BROADCAST_CHANNEL, CTAPHID.INIT, os.urandom(8)))
+
+    capabilities = answer(u2f_connection)[2][16]
+    assert capabilities & (CAPABILITY.CBOR | CAPABILITY.NMSG) == 0
+    assert capabilities & CAPABILITY.WINK
+
+
+def test_cancel_during_a_pending_msg_request_leaves_the_devices_answer_as_it_is():
+    connection = SoftHidConnection(UntouchedU2fDevice(), read_timeout=5.0)
+    channel = allocate(connection)
+    connection.write_packet(init_packet(channel, CTAPHID.MSG, U2F_VERSION))
+
+    connection.write_packet(init_packet(channel, CTAPHID.CANCEL))
+
+    usage = struct.pack(">H", APDU.USE_NOT_SATISFIED)
+    assert answer(connection) == (channel, CTAPHID.MSG, usage)
