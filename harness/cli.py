@@ -16,8 +16,9 @@ from harness import selftest as detection
 from harness.catalogue import Catalogue, CatalogueError
 from harness.collection import collect_tests_by_requirement
 from harness.errors import CollectionError, HarnessError
-from harness.plugin import AUTHENTICATORS, key_number, positive_seconds
+from harness.plugin import AUTHENTICATORS, key_number, positive_seconds, shard
 from harness.report.build import build_report
+from harness.report.merge import merge_shards
 from harness.run import end_screen, execute
 from virtual_authenticators.hardware import DEFAULT_TOUCH_TIMEOUT
 
@@ -72,6 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
         " one); hid: a plugged-in security key",
     )
     run.add_argument(
+        "--shard",
+        type=shard,
+        default=None,
+        metavar="I/N",
+        help="run only the I-th of N shares of the tests, the same split on every machine;"
+        " `harness report SHARD… --into FOLDER` merges the shards' reports",
+    )
+    run.add_argument(
         "--key",
         type=key_number,
         default=None,
@@ -92,6 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=BROWSERS,
         default="chromium",
         help="the browser of the browser-level scenarios (default: chromium)",
+    )
+    run.add_argument(
+        "--browser-ws",
+        default=None,
+        metavar="URL",
+        help="use the browser of the Playwright server at this ws:// or wss:// URL (a browser"
+        " grid) instead of launching one",
     )
     run.add_argument("--headed", action="store_true", help="show the browser while it runs")
     run.add_argument(
@@ -130,7 +146,21 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser(
         "report", help="build the report of a run's folder again from its Allure results"
     )
-    report.add_argument("folder", type=Path, help="a run's folder, e.g. reports/latest")
+    report.add_argument(
+        "folders",
+        type=Path,
+        nargs="+",
+        metavar="FOLDER",
+        help="a run's folder, e.g. reports/latest; or, with --into, the folders of every shard"
+        " of one run",
+    )
+    report.add_argument(
+        "--into",
+        type=Path,
+        default=None,
+        metavar="FOLDER",
+        help="merge the shards (harness run --shard I/N) into this new folder and build its report",
+    )
     catalogue = commands.add_parser(
         "catalogue",
         help="list each requirement with the tests that check it; flag those with none",
@@ -256,9 +286,19 @@ def selftest(args: argparse.Namespace) -> int:
 
 
 def report(args: argparse.Namespace) -> int:
-    """Build (again) the report of a run's folder: 0 all met, 1 a requirement failed, 2 none."""
+    """Build (again) the report of a run's folder, or of the shards merged into a new one: 0 all
+    met, 1 a requirement failed, 2 no report."""
+    if args.into is None and len(args.folders) > 1:
+        print(
+            "harness: error: several folders are merged: name the new one with --into",
+            file=sys.stderr,
+        )
+        return 2
     try:
-        built = build_report(args.folder, Catalogue.load(args.catalogue))
+        catalogue = Catalogue.load(args.catalogue)
+        if args.into is not None:
+            merge_shards(args.folders, args.into)
+        built = build_report(args.into or args.folders[0], catalogue)
     except HarnessError as error:
         print(f"harness: error: {error}", file=sys.stderr)
         return 2

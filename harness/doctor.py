@@ -88,6 +88,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the browser to launch (default: chromium)",
     )
     parser.add_argument(
+        "--browser-ws",
+        default=None,
+        metavar="URL",
+        help="check the browser of this Playwright server (a grid) instead of launching one",
+    )
+    parser.add_argument(
         "--keys",
         action="store_true",
         help="also look for plugged-in security keys and list them",
@@ -103,7 +109,11 @@ def run(args: argparse.Namespace) -> int:
         print(format_finding(finding), flush=True)
 
     report(_guarded("python packages", check_packages))
-    report(_guarded("browser", check_browser, args.browser))
+    if args.browser_ws:
+        bundled = not args.base_url
+        report(_guarded("browser", check_remote_browser, args.browser_ws, args.browser, bundled))
+    else:
+        report(_guarded("browser", check_browser, args.browser))
     report(_guarded("node", check_node))
     report(_guarded("html report", check_allure_cli))
     if args.base_url:
@@ -249,6 +259,21 @@ def check_browser(browser: str) -> Finding:
     else:
         binary = f"Playwright's own, {own}"
     return Finding(name, "ok", f"{browser.capitalize()} {version} ({binary})")
+
+
+def check_remote_browser(url: str, browser: str, bundled_target: bool) -> Finding:
+    """Connect to ``browser`` on the Playwright server at ``url`` and read its version; a
+    bundled target is reached from there through the connection (``<loopback>``)."""
+    from harness.remote_browser import RemoteBrowserError, remote_browser_version
+
+    expose = "<loopback>" if bundled_target else None
+    try:
+        version = remote_browser_version(url, browser, expose_network=expose)
+    except RemoteBrowserError as error:
+        return Finding(
+            "browser", "missing", str(error), "start the Playwright server, or fix the URL"
+        )
+    return Finding("browser", "ok", f"{browser.capitalize()} {version} (remote, at {url})")
 
 
 def _browser_fix(browser: str) -> str:

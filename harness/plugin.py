@@ -26,9 +26,11 @@ from harness.errors import HarnessError
 from harness.imap import mailbox_from_environment
 from harness.mail import Mailbox
 from harness.redaction import Secret, known_secrets
+from harness.remote_browser import RemoteBrowser
 from harness.report import evidence, labels
 from harness.report.scrub import scrub_file, scrub_text, scrub_tree
 from harness.safety import destructive_refusal, production_refusal
+from harness.sharding import Shard
 from harness.staging import (
     AccountGuard,
     TesterCredentials,
@@ -122,6 +124,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         f" (default {DEFAULT_TOUCH_TIMEOUT:g})",
     )
     group.addoption(
+        "--browser-ws",
+        default=None,
+        metavar="URL",
+        help="use the browser of the Playwright server at this ws:// or wss:// URL (a browser"
+        " grid) instead of launching one; --headed and launch arguments do not apply to it",
+    )
+    group.addoption(
+        "--shard",
+        type=shard,
+        default=None,
+        metavar="I/N",
+        help="run only the I-th of N shares of the tests (from 1), the same split on every"
+        " machine: `harness report --into` merges the shards' reports",
+    )
+    group.addoption(
         "--allow-destructive",
         action="store_true",
         help="run the `destructive` scenarios against --base-url too (they always run against the"
@@ -134,6 +151,14 @@ def key_number(value: str) -> int:
     if value.isdigit() and int(value) >= 1:
         return int(value)
     raise argparse.ArgumentTypeError(f"a key's number, from 1, not {value!r}")
+
+
+def shard(value: str) -> Shard:
+    """``--shard``'s value: ``I/N``."""
+    try:
+        return Shard.parse(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def positive_seconds(value: str) -> float:
@@ -150,7 +175,7 @@ def positive_seconds(value: str) -> float:
 def pytest_configure(config: pytest.Config) -> None:
     for marker, text in MARKERS.items():
         config.addinivalue_line("markers", f"{marker}: {text}")
-    config.pluginmanager.register(SystemBrowser(), "harness.system-browser")
+    config.pluginmanager.register(_browser_source(config), "harness.browser-source")
     if config.getoption("disable_check") and config.getoption("base_url", None):
         raise pytest.UsageError("--disable-check applies to the bundled server, not --base-url")
     try:
@@ -159,6 +184,21 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(error)) from None
     bundled = not config.getoption("base_url", None)
     config.stash[_PROFILE] = profile.for_bundled_server() if bundled else profile
+
+
+def _browser_source(config: pytest.Config) -> object:
+    """The plugin that gives pytest-playwright its browser: the remote one of ``--browser-ws``,
+    which reaches a bundled server on this machine through the connection
+    (``<loopback>``), or one launched here."""
+    browser_ws = config.getoption("browser_ws")
+    if not browser_ws:
+        return SystemBrowser()
+    bundled = not config.getoption("base_url", None)
+    try:
+        remote = RemoteBrowser(browser_ws, expose_network="<loopback>" if bundled else None)
+    except HarnessError as error:
+        raise pytest.UsageError(str(error)) from None
+    return remote.plugin()
 
 
 _PROFILE = pytest.StashKey[Profile]()
@@ -175,6 +215,7 @@ def pytest_collection_modifyitems(
     _skip_refused_destructive(config, items)
     _skip_what_the_target_lacks(config.stash[_PROFILE], items)
     _keep_chosen_authenticator(config, items)
+    _keep_shard(config, items)
     named = {item: _requirement_ids(item) for item in items}
     selected = config.getoption("requirement")
     if not selected and not any(named.values()):
@@ -213,6 +254,17 @@ def pytest_collection_modifyitems(
         if requirements and not any(r.applies_to(policy) for r in requirements):
             ids = ", ".join(r.id for r in requirements)
             item.add_marker(pytest.mark.skip(reason=f"{ids}: not in the {policy} policy"))
+
+
+def _keep_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the tests of the other shards (``--shard I/N``)."""
+    shard: Shard | None = config.getoption("shard")
+    if shard is None:
+        return
+    deselected = [item for item in items if not shard.holds(item.nodeid)]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if shard.holds(item.nodeid)]
 
 
 def _skip_refused_destructive(config: pytest.Config, items: list[pytest.Item]) -> None:

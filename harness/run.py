@@ -55,6 +55,7 @@ def execute(args: argparse.Namespace, argv: list[str]) -> int:
         harness_version=metadata.version("pypi-2fa-harness"),
         started=datetime.now(UTC).isoformat(timespec="seconds"),
         command=shlex.join(["harness", *argv]),
+        shard=str(args.shard) if args.shard else "all",
     ).write(folder / RESULTS)
     status = _pytest(pytest_arguments(args, folder), folder / "pytest.log")
     if status not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
@@ -98,7 +99,10 @@ def preflight(args: argparse.Namespace) -> str:
         ):
             if finding.status == "missing":
                 raise CannotRun(f"the target {finding.detail}")
-    browser = doctor.check_browser(args.browser)
+    if args.browser_ws:
+        browser = doctor.check_remote_browser(args.browser_ws, args.browser, not args.base_url)
+    else:
+        browser = doctor.check_browser(args.browser)
     if browser.status == "missing":
         raise CannotRun(f"{browser.detail}. Fix: {browser.fix}")
     return browser.detail
@@ -144,6 +148,8 @@ def pytest_arguments(args: argparse.Namespace, folder: Path) -> list[str]:
         *(["--allow-destructive"] if args.allow_destructive else []),
         *([f"--authenticator={args.authenticator}"] if args.authenticator else []),
         *([f"--key={args.key}"] if args.key else []),
+        *([f"--shard={args.shard}"] if args.shard else []),
+        *([f"--browser-ws={args.browser_ws}"] if args.browser_ws else []),
         f"--touch-timeout={args.touch_timeout:g}",
         *(f"--requirement={requirement}" for requirement in args.requirement),
         *([f"--catalogue={args.catalogue}"] if args.catalogue else []),

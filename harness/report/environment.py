@@ -46,6 +46,8 @@ class RunEnvironment:
     harness_version: str
     started: str
     command: str
+    shard: str = "all"
+    """``I/N`` for one shard of a run, ``all`` for a whole run, or the shards merged."""
 
     def write(self, results: Path) -> None:
         """Write ``environment.properties`` and ``categories.json`` into the results folder."""

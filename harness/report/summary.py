@@ -87,6 +87,7 @@ def _environment(environment: RunEnvironment) -> list[str]:
         f"| Harness | {environment.harness_version} |",
         f"| Run started | {environment.started} |",
         f"| Command | `{environment.command}` |",
+        f"| Shard | {environment.shard} |",
         "",
     ]
 
