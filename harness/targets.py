@@ -1,21 +1,24 @@
 """Targets: the server under test, the profile describing it, and how to reach its mail.
 
 A target is either the bundled reference server, started here as a subprocess on ``localhost``
-with a fresh SQLite file and mailing to an in-process SMTP sink, or a Warehouse-compatible
-server the tester names by URL. Whatever differs between servers of the same contract lives in
-the target's :class:`Profile`, never in the scenarios.
+with a fresh SQLite file (or a fresh database on a PostgreSQL server, and its rate limits in
+Redis: :class:`ServerBackends`) and mailing to an in-process SMTP sink, or a
+Warehouse-compatible server the tester names by URL. Whatever differs between servers of the
+same contract lives in the target's :class:`Profile`, never in the scenarios.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import re
+import secrets
 import subprocess
 import sys
 import threading
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -27,6 +30,7 @@ from harness.errors import ProfileError, TargetError
 from harness.imap import ImapMailbox
 from harness.mail import Mailbox, SmtpSink
 from harness.pacing import Pacer
+from harness.services import DATABASE_VARIABLE, RATELIMIT_STORAGE_VARIABLE, temporary_database
 from harness.test_hooks import TestHooks
 
 PROFILE_NAMES = ("reference", "reference-2019", "warehouse", "warehouse-2019")
@@ -284,6 +288,31 @@ class Target:
         )
 
 
+@dataclass(frozen=True)
+class ServerBackends:
+    """Where bundled servers keep their data and their rate-limit counters.
+
+    :param database: the SQLAlchemy URL of a PostgreSQL server
+        (``postgresql+psycopg://USER@HOST:PORT/DB``); each bundled server makes a database of
+        its own on it and drops it when it stops. None: a fresh SQLite file per server.
+    :param ratelimit_storage: a ``redis://`` URL; each bundled server keeps its counters there
+        under a key prefix of its own. None: in the server's memory.
+    """
+
+    database: str | None = None
+    ratelimit_storage: str | None = None
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> ServerBackends:
+        """The back-ends named by :data:`~harness.services.DATABASE_VARIABLE` and
+        :data:`~harness.services.RATELIMIT_STORAGE_VARIABLE` (unset or empty: the defaults)."""
+        environ = os.environ if environ is None else environ
+        return cls(
+            database=environ.get(DATABASE_VARIABLE) or None,
+            ratelimit_storage=environ.get(RATELIMIT_STORAGE_VARIABLE) or None,
+        )
+
+
 class BundledServer:
     """The reference server in a subprocess, mailing to an in-process SMTP sink.
 
@@ -293,6 +322,9 @@ class BundledServer:
 
     :param disabled_checks: names of the server's security checks to turn off
         (``--disable-check``), to show that the scenarios catch each one missing.
+    :param backends: where the server keeps its data and rate-limit counters; None reads them
+        from the environment (:meth:`ServerBackends.from_environment`), so that every bundled
+        server of a run, in every pytest-xdist worker, uses them.
     """
 
     def __init__(
@@ -301,21 +333,32 @@ class BundledServer:
         workdir: Path,
         disabled_checks: Sequence[str] = (),
         start_timeout: float = 30.0,
+        backends: ServerBackends | None = None,
     ) -> None:
         self.profile = profile
         self.workdir = workdir
         self.disabled_checks = tuple(disabled_checks)
         self.start_timeout = start_timeout
+        self.backends = ServerBackends.from_environment() if backends is None else backends
         self._sink = SmtpSink()
         self._process: subprocess.Popen[str] | None = None
+        self._resources = contextlib.ExitStack()
+        self._database_url = f"sqlite:///{self.workdir / 'reference-server.sqlite3'}"
+        self._ratelimit_key_prefix = f"harness-{secrets.token_hex(6)}"
         self.target: Target | None = None
 
     def __enter__(self) -> BundledServer:
-        self._sink.start()
         try:
+            self._sink.start()
+            self._resources.callback(self._sink.stop)
+            if self.backends.database is not None:
+                self._database_url = self._resources.enter_context(
+                    temporary_database(self.backends.database, prefix="harness_server")
+                )
             base_url = self._start_server()
         except BaseException:
-            self._sink.stop()
+            self._stop_server()
+            self._resources.close()
             raise
         self.target = Target(
             base_url,
@@ -333,18 +376,31 @@ class BundledServer:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # The server first, so that its database can then be dropped.
+        self._stop_server()
+        self._resources.close()
+
+    def _stop_server(self) -> None:
         if self._process is not None:
-            self._process.terminate()
+            if self._process.poll() is None:
+                self._process.terminate()
             try:
                 self._process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
-        self._sink.stop()
 
-    @property
-    def _database_url(self) -> str:
-        return f"sqlite:///{self.workdir / 'reference-server.sqlite3'}"
+    def _backend_args(self) -> list[str]:
+        """The server's options for :attr:`backends`' rate-limit storage."""
+        storage = self.backends.ratelimit_storage
+        if storage is None:
+            return []
+        if not storage.startswith("redis"):
+            return [f"--ratelimit-storage={storage}"]
+        return [
+            f"--ratelimit-storage={storage}",
+            f"--ratelimit-key-prefix={self._ratelimit_key_prefix}",
+        ]
 
     def _start_server(self) -> str:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -360,6 +416,7 @@ class BundledServer:
             "--test-mode",
             *(f"--disable-check={name}" for name in self.disabled_checks),
             *self.profile.reference_server_args(),
+            *self._backend_args(),
         ]
         # Unbuffered, so the ready line arrives as soon as it is printed.
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}

@@ -144,6 +144,12 @@ CHECKS = (
         "recovery-code-single-use", "a used recovery code is refused", ("RECOVERY-SINGLE-USE-01",)
     ),
     Check(
+        "recovery-code-atomic-use",
+        "a recovery code is burned by one conditional update, so two requests at once cannot"
+        " both use it",
+        ("RECOVERY-CONCURRENT-01",),
+    ),
+    Check(
         "recovery-code-owner",
         "only the account's own recovery codes are accepted",
         ("RECOVERY-LOGIN-02",),

@@ -169,6 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="where counters live: 'memory://' or a 'redis://HOST:PORT' URL (default: %(default)s)",
     )
+    limits.add_argument(
+        "--ratelimit-key-prefix",
+        metavar="PREFIX",
+        help="with a redis:// storage: prefix of this server's keys in it, so that servers "
+        "sharing one Redis keep their own counts (default: the limits library's, LIMITS)",
+    )
     for option, field, what in (
         ("--login-user-limit", "login_user_limit", "failed logins per username"),
         ("--login-ip-limit", "login_ip_limit", "failed logins per client IP address"),
@@ -314,7 +320,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
     try:
         for field in limit_fields:
             parse_limits(getattr(args, field))
-        make_storage(args.ratelimit_storage)
+        make_storage(args.ratelimit_storage, args.ratelimit_key_prefix)
     except RateLimitConfigError as exc:
         raise CliError(f"{exc}; see --help for the notation") from exc
     for field in age_fields:
@@ -347,6 +353,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         test_mode=args.test_mode,
         disabled_checks=disabled_checks,
         ratelimit_storage=args.ratelimit_storage,
+        ratelimit_key_prefix=args.ratelimit_key_prefix,
         **{f: getattr(args, f) for f in limit_fields + age_fields},
         **extra,
     )

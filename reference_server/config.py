@@ -36,6 +36,9 @@ class ServerConfig:
     # "2019-beta": the 2019 beta's rules (no such requirements).
     profile: Profile = "current"
     ratelimit_storage: str = "memory://"
+    # Prefix of the counters' keys in a Redis storage (None: the ``limits`` library's own,
+    # "LIMITS"), so that servers sharing one Redis keep their own counts.
+    ratelimit_key_prefix: str | None = None
     # A random key per start unless one is read from --secret-key-file: tokens and
     # remember-device cookies then die with the process, accounts and sessions do not.
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)

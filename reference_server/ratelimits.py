@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from limits import RateLimitItem, parse_many
 from limits.storage import Storage, storage_from_string
@@ -43,10 +44,23 @@ def parse_limits(text: str) -> list[RateLimitItem]:
     return items
 
 
-def make_storage(url: str) -> Storage:
-    """The limits storage for ``url`` (``memory://``, ``redis://…``) or RateLimitConfigError."""
+def make_storage(url: str, key_prefix: str | None = None) -> Storage:
+    """The limits storage for ``url`` (``memory://``, ``redis://…``) or RateLimitConfigError.
+
+    ``key_prefix`` prefixes every key the storage writes (Redis storages only: the others
+    keep their counts to themselves); None keeps the library's own prefix.
+    """
+    options: dict[str, str] = {}
+    if key_prefix is not None:
+        if not urlsplit(url).scheme.startswith("redis"):
+            raise RateLimitConfigError(
+                f"a rate limit key prefix needs a redis:// storage, not {url!r}"
+            )
+        if not key_prefix:
+            raise RateLimitConfigError("the rate limit key prefix must not be empty")
+        options["key_prefix"] = key_prefix
     try:
-        return storage_from_string(url)
+        return storage_from_string(url, **options)
     except Exception as exc:  # limits raises ConfigurationError, ValueError, ImportError...
         raise RateLimitConfigError(f"bad rate limit storage {url!r}: {exc}") from exc
 
@@ -78,7 +92,9 @@ class RateLimits:
     """All limiters of the server, built from its configuration."""
 
     def __init__(self, config: ServerConfig) -> None:
-        strategy = MovingWindowRateLimiter(make_storage(config.ratelimit_storage))
+        strategy = MovingWindowRateLimiter(
+            make_storage(config.ratelimit_storage, config.ratelimit_key_prefix)
+        )
 
         def limiter(name: str, text: str) -> Limiter:
             return Limiter(name, parse_limits(text), strategy)

@@ -158,7 +158,12 @@ def check_recovery_code(user: User, code: str) -> str | None:
         db()
         .execute(
             update(RecoveryCode)
-            .where(RecoveryCode.id == fresh.id, RecoveryCode.burned.is_(None))
+            .where(
+                RecoveryCode.id == fresh.id,
+                # Off: the code found unused above is burned whatever happened since
+                # (check-then-act), as a server without the condition would.
+                RecoveryCode.burned.is_(None) if performs("recovery-code-atomic-use") else true(),
+            )
             .values(burned=now())
         )
         .rowcount

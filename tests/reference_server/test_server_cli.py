@@ -21,6 +21,7 @@ OPTIONS = [
     "--webauthn-encoding",
     "--without",
     "--ratelimit-storage",
+    "--ratelimit-key-prefix",
     "--secret-key-file",
     "--init-db",
     "--login-user-limit",
@@ -89,6 +90,7 @@ def test_help_lists_every_option():
         (["--smtp", "localhost"], "--smtp must be HOST:PORT"),
         (["--login-ip-limit", "5 per fortnight"], "bad rate limit"),
         (["--ratelimit-storage", "bogus://x"], "bad rate limit storage"),
+        (["--ratelimit-key-prefix", "mine"], "a rate limit key prefix needs a redis:// storage"),
         (["--without", "recovery-codes"], "--without recovery-codes needs --profile 2019-beta"),
     ],
 )
