@@ -168,6 +168,12 @@ def build_parser() -> argparse.ArgumentParser:
     catalogue.add_argument(
         "--tests", action="store_true", help="list each requirement's tests, not only a count"
     )
+    commands.add_parser(
+        "bench",
+        help="measure the harness's speed and memory and write benchmarks/RESULTS.md"
+        " (`harness bench --help` lists its options)",
+        add_help=False,
+    )
     selftest = commands.add_parser(
         "selftest",
         help="turn each security check of the bundled server off in turn; show which"
@@ -308,6 +314,11 @@ def report(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:
+        # The benchmarks parse their own options.
+        from benchmarks import main as bench
+
+        return bench(argv[1:])
     args = build_parser().parse_args(argv)
     if args.command == "catalogue":
         return catalogue(args)

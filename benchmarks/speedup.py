@@ -1,0 +1,187 @@
+"""Figure 1, the suite's wall time on one worker and on N workers; figure 5, peak memory.
+
+"One worker" is pytest without xdist (``-p no:xdist``): ``-n 1`` would still start a
+controller and a worker. N workers is ``-n N`` with N the machine's cores. Each run is a
+subprocess ``python -m pytest <paths> -p no:cacheprovider -q``, from the project's folder,
+timed from start to exit. The N-worker run's process tree is sampled for memory (figure 5).
+Some scenarios sleep (for a fresh TOTP time step, for an age to pass); on several workers
+those waits overlap, so the speed-up can exceed the number of cores. The two runs follow each
+other, so other work on the machine can weigh on one more than on the other.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from benchmarks.figures import SPEEDUP_TARGET, Figure, ratio
+from benchmarks.procmem import TreeSampler
+
+PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# About 1.5 minutes on one worker of an idle 2-core machine: the TOTP and recovery-code suites
+# (protocol level) and the browser journeys and WebAuthn browser scenarios (so that browsers
+# count in figure 5). `--suite-paths scenarios` asks for the whole default suite.
+DEFAULT_SUITE = (
+    "scenarios/totp",
+    "scenarios/recovery_codes",
+    "scenarios/journeys/test_journeys_browser.py",
+    "scenarios/webauthn/test_webauthn_browser.py",
+)
+_SUMMARY = re.compile(r"^=*\s*(\d+ (passed|failed|error|skipped).*?)\s*=*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class SuiteRun:
+    workers: int  # 0: no xdist
+    seconds: float
+    returncode: int
+    summary: str
+
+
+@dataclass(frozen=True)
+class MemoryFigures:
+    """Peaks of RSS sums over the N-worker run, MiB."""
+
+    harness_mib: float
+    browsers_mib: float
+    servers_mib: float
+    total_mib: float
+    samples: int
+    most_processes: int
+    interval: float
+
+    def figures(self) -> list[Figure]:
+        how = (
+            f"{self.samples} samples of /proc VmRSS every {self.interval} s over the N-worker run's"
+            f" process tree (up to {self.most_processes} processes), summed per kind; peak of each"
+            " sum. RSS counts shared pages in every process, so sums overstate what is shared"
+            " (Chromium's processes most)"
+        )
+        return [
+            Figure(
+                "peak memory: harness (pytest, xdist workers, Playwright driver)",
+                self.harness_mib,
+                "MiB",
+                how,
+            ),
+            Figure("peak memory: browsers (Chromium processes)", self.browsers_mib, "MiB", how),
+            Figure("peak memory: bundled servers", self.servers_mib, "MiB", how),
+            Figure("peak memory: whole run (peak of the total)", self.total_mib, "MiB", how),
+        ]
+
+
+@dataclass(frozen=True)
+class SpeedupFigures:
+    paths: tuple[str, ...]
+    workers: int
+    single: SuiteRun
+    parallel: SuiteRun
+    memory: MemoryFigures | None = None
+
+    @property
+    def speedup(self) -> float | None:
+        return ratio(self.single.seconds, self.parallel.seconds)
+
+    def figures(self) -> list[Figure]:
+        suite = " ".join(self.paths)
+        command = f"python -m pytest {suite} -p no:cacheprovider -q"
+        return [
+            Figure(
+                f"suite wall time, 1 worker ({self.single.summary})",
+                self.single.seconds,
+                "s",
+                f"`{command} -p no:xdist`, exit {self.single.returncode}",
+            ),
+            Figure(
+                f"suite wall time, {self.workers} workers ({self.parallel.summary})",
+                self.parallel.seconds,
+                "s",
+                f"`{command} -n {self.workers}`, exit {self.parallel.returncode}",
+            ),
+            Figure(
+                f"speed-up with {self.workers} workers",
+                self.speedup,
+                "x",
+                "1-worker time ÷ N-worker time, both runs in this benchmark run",
+                SPEEDUP_TARGET,
+            ),
+        ]
+
+
+def summary_of(output: str) -> str:
+    """pytest's last summary line ("120 passed, 3 skipped in 95.1s"), without the time."""
+    found = _SUMMARY.findall(output)
+    if not found:
+        return "no summary"
+    return re.sub(r"\s+in [\d.]+s.*$", "", found[-1][0])
+
+
+def pytest_command(paths: Sequence[str], workers: int) -> list[str]:
+    xdist = ["-p", "no:xdist"] if workers == 0 else ["-n", str(workers)]
+    return [sys.executable, "-m", "pytest", *paths, "-p", "no:cacheprovider", "-q", *xdist]
+
+
+def run_suite(
+    paths: Sequence[str], workers: int, sample_interval: float | None = None
+) -> tuple[SuiteRun, TreeSampler | None]:
+    """Run the suite once; with ``sample_interval``, sample its process tree's memory."""
+    command = pytest_command(paths, workers)
+    print(f"  running: {' '.join(command[1:])}", flush=True)
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        command,
+        cwd=PROJECT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    sampler = None
+    if sample_interval is not None:
+        sampler = TreeSampler(process.pid, sample_interval)
+        with sampler:
+            output, _ = process.communicate()
+    else:
+        output, _ = process.communicate()
+    seconds = time.perf_counter() - start
+    print(f"  ... {seconds:.1f} s, exit {process.returncode}: {summary_of(output)}", flush=True)
+    return SuiteRun(workers, seconds, process.returncode, summary_of(output)), sampler
+
+
+def measure(
+    paths: Sequence[str] = DEFAULT_SUITE, workers: int | None = None, memory: bool = True
+) -> SpeedupFigures:
+    workers = workers or os.cpu_count() or 1
+    single, _ = run_suite(paths, 0)
+    parallel, sampler = run_suite(paths, workers, 0.2 if memory else None)
+    return SpeedupFigures(tuple(paths), workers, single, parallel, memory_of(sampler))
+
+
+def measure_memory(
+    paths: Sequence[str] = DEFAULT_SUITE, workers: int | None = None
+) -> MemoryFigures:
+    """Figure 5 alone: one N-worker run, sampled."""
+    workers = workers or os.cpu_count() or 1
+    _, sampler = run_suite(paths, workers, 0.2)
+    memory = memory_of(sampler)
+    assert memory is not None
+    return memory
+
+
+def memory_of(sampler: TreeSampler | None) -> MemoryFigures | None:
+    if sampler is None:
+        return None
+    peaks, mib = sampler.peaks, 1024.0
+    return MemoryFigures(
+        peaks.by_kind["harness"] / mib,
+        peaks.by_kind["browsers"] / mib,
+        peaks.by_kind["servers"] / mib,
+        peaks.total / mib,
+        peaks.samples,
+        peaks.most_processes,
+        sampler.interval,
+    )
