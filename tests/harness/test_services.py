@@ -54,18 +54,6 @@ def databases(server_url: str) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def postgresql() -> Iterator[str]:
-    reason = postgresql_missing()
-    if reason is not None:
-        pytest.skip(reason)
-    pytest.importorskip(
-        "psycopg", reason="psycopg is not installed: pip install -e '.[postgresql]'"
-    )
-    with postgresql_server() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
 def redis_url() -> Iterator[str]:
     reason = redis_missing()
     if reason is not None:

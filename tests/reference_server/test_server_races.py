@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from harness.services import postgresql_missing, postgresql_server, temporary_database
+from harness.services import temporary_database
 from reference_server import create_app
 from reference_server.models import Event, RecoveryCode, User
 from reference_server.recovery_codes import generate, hash_code
@@ -51,19 +51,6 @@ T = TypeVar("T")
 
 Servers = Callable[..., list[Flask]]
 """``servers(count, disabled_checks=())``: ``count`` apps on the test's one database."""
-
-
-@pytest.fixture(scope="session")
-def postgresql() -> Iterator[str]:
-    """A throwaway PostgreSQL server for this worker's tests; skips, saying why, without one."""
-    reason = postgresql_missing()
-    if reason is not None:
-        pytest.skip(reason)
-    pytest.importorskip(
-        "psycopg", reason="psycopg is not installed: pip install -e '.[postgresql]'"
-    )
-    with postgresql_server() as url:
-        yield url
 
 
 @pytest.fixture(params=BACKENDS)
