@@ -19,10 +19,8 @@ assertions fail on a server that lets a code in twice.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 from flask import Flask
@@ -31,6 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
+from harness.client import at_once
 from harness.services import temporary_database
 from reference_server import create_app
 from reference_server.models import Event, RecoveryCode, User
@@ -47,7 +46,6 @@ LIMITS = {
     "login_user_limit": "10000 per minute",
     "login_ip_limit": "10000 per minute",
 }
-T = TypeVar("T")
 
 Servers = Callable[..., list[Flask]]
 """``servers(count, disabled_checks=())``: ``count`` apps on the test's one database."""
@@ -86,32 +84,6 @@ def servers(
     yield build
     for app in apps:
         app.extensions["reference_server.engine"].dispose()
-
-
-def at_once(*calls: Callable[[], T]) -> list[T]:
-    """Run each call in a thread of its own, all released together; their results in order.
-
-    :raises BaseException: the first exception a call raised.
-    """
-    barrier = threading.Barrier(len(calls), timeout=30)
-    results: list[T | None] = [None] * len(calls)
-    errors: list[BaseException] = []
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = calls[index]()
-        except BaseException as error:
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
-    return results  # type: ignore[return-value]
 
 
 class Race:
