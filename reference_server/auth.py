@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, g, redirect, render_template, request, session, url_for
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from werkzeug.wrappers import Response
 
 from reference_server import mail
@@ -86,11 +86,16 @@ def current_user() -> User | None:
     return user
 
 
+# Built once: every login and test hook looks a user up by name, and building and cache-keying
+# the statement costs more than running it.
+_USER_BY_NAME = select(User).where(func.lower(User.username) == bindparam("name"))
+
+
 def find_user(username: str) -> User | None:
     """The user named ``username`` (case-insensitively, as Warehouse), or None."""
     if not username or len(username) > 50:
         return None
-    return db().scalar(select(User).where(func.lower(User.username) == username.lower()))
+    return db().scalar(_USER_BY_NAME, {"name": username.lower()})
 
 
 def login_redirect() -> Response:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app, g
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -45,6 +47,8 @@ def make_engine(url: str) -> Engine:
         raise DatabaseError(f"unknown database dialect or driver in {url!r}") from exc
     except (ArgumentError, ImportError) as exc:
         raise DatabaseError(f"cannot use database URL {url!r}: {exc}") from exc
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        event.listen(engine, "connect", _sqlite_wal)
     try:
         Base.metadata.create_all(engine)
     except SQLAlchemyError as exc:
@@ -52,6 +56,24 @@ def make_engine(url: str) -> Engine:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         raise DatabaseError(f"cannot open or create the database {url!r}: {reason}") from exc
     return engine
+
+
+def _sqlite_wal(dbapi_connection: Any, _record: object) -> None:
+    """Put a SQLite file in write-ahead-log mode, synchronised to disk at checkpoints only.
+
+    In the default rollback-journal mode every commit syncs the file (several commits per
+    login, each costing CPU and a wait), and a writer shuts out every reader. With WAL, readers
+    and the one writer proceed together and a commit is an append to the log. With
+    ``synchronous=NORMAL`` a power cut or an OS crash may lose the last commits, never the
+    file's consistency; a crash of the server process loses nothing. The journal mode is kept
+    in the file (setting it again is free); ``synchronous`` is per connection.
+    """
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
 
 
 def db() -> Session:

@@ -71,7 +71,8 @@ class User(Base):
     @property
     def has_two_factor(self) -> bool:
         """True when a second factor is required at login."""
-        return bool(self.two_factor_methods)
+        # Not bool(two_factor_methods): a TOTP user's keys need not be loaded (a query) here.
+        return self.has_totp or self.has_webauthn
 
     @property
     def has_recovery_codes(self) -> bool:

@@ -13,13 +13,24 @@ from typing import Any
 
 from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import delete
+from sqlalchemy import Engine, bindparam, delete, insert, select, update
 from werkzeug.datastructures import CallbackDict
 
 from reference_server.checks import performs
 from reference_server.models import WebSession
 
 COOKIE_NAME = "session_id"
+
+# Every request reads or writes its session: the statements are built once, since building
+# and cache-keying one costs more than SQLite takes to run it.
+_READ = select(WebSession.data, WebSession.expires).where(WebSession.id == bindparam("sid"))
+_DELETE = delete(WebSession).where(WebSession.id == bindparam("sid"))
+_INSERT = insert(WebSession)
+_UPDATE = (
+    update(WebSession)
+    .where(WebSession.id == bindparam("sid"))
+    .values(data=bindparam("new_data"), expires=bindparam("new_expires"))
+)
 
 
 class ServerSession(CallbackDict, SessionMixin):
@@ -55,22 +66,24 @@ class DatabaseSessionInterface(SessionInterface):
         if not sid or len(sid) > 64:
             return ServerSession()
         now = app.extensions["reference_server.clock"]()
-        with app.extensions["reference_server.sessionmaker"]() as dbs:
-            row = dbs.get(WebSession, sid)
-            if row is None or row.expires < now:
-                return ServerSession()
-            return ServerSession(json.loads(row.data), sid=sid)
+        # One Core query: an ORM session and an identity map would cost more than the read.
+        engine: Engine = app.extensions["reference_server.engine"]
+        with engine.connect() as connection:
+            row = connection.execute(_READ, {"sid": sid}).first()
+        if row is None or row.expires < now:
+            return ServerSession()
+        return ServerSession(json.loads(row.data), sid=sid)
 
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:  # type: ignore[override]
         """Write, rotate or delete the session's row and set or delete the cookie."""
         config = app.extensions["reference_server.config"]
         # Secure only under https, so that the harness can drive plain http on localhost.
         secure = request.is_secure
-        factory = app.extensions["reference_server.sessionmaker"]
+        engine: Engine = app.extensions["reference_server.engine"]
         if session.destroy_requested or (not session and session.modified):
             if session.sid and performs("logout-ends-session"):
-                with factory() as dbs, dbs.begin():
-                    dbs.execute(delete(WebSession).where(WebSession.id == session.sid))
+                with engine.begin() as connection:
+                    connection.execute(_DELETE, {"sid": session.sid})
             response.delete_cookie(
                 COOKIE_NAME, path="/", secure=secure, httponly=True, samesite="Lax"
             )
@@ -78,20 +91,22 @@ class DatabaseSessionInterface(SessionInterface):
         if not session.modified:
             return
         now = app.extensions["reference_server.clock"]()
-        with factory() as dbs, dbs.begin():
+        data, expires = json.dumps(dict(session)), now + config.session_max_age
+        # Core statements, one per change: the row is written whole, never read back.
+        with engine.begin() as connection:
             if session.rotate_requested and session.sid:
-                dbs.execute(delete(WebSession).where(WebSession.id == session.sid))
+                connection.execute(_DELETE, {"sid": session.sid})
                 session.sid = None
             if session.sid is None:
                 session.sid = secrets.token_urlsafe(32)
-                dbs.add(WebSession(id=session.sid, data="{}", expires=0))
-                dbs.flush()
-            row = dbs.get(WebSession, session.sid)
-            if row is None:  # deleted meanwhile (logout in another tab): start afresh
-                row = WebSession(id=session.sid, data="{}", expires=0)
-                dbs.add(row)
-            row.data = json.dumps(dict(session))
-            row.expires = now + config.session_max_age
+                connection.execute(_INSERT, {"id": session.sid, "data": data, "expires": expires})
+            elif (
+                connection.execute(
+                    _UPDATE, {"sid": session.sid, "new_data": data, "new_expires": expires}
+                ).rowcount
+                == 0
+            ):  # deleted meanwhile (logout in another tab): start afresh
+                connection.execute(_INSERT, {"id": session.sid, "data": data, "expires": expires})
         response.set_cookie(
             COOKIE_NAME,
             session.sid,

@@ -205,14 +205,15 @@ def login() -> Response | str | tuple[str, int]:
         (limits.login_ip, client_ip()),
         (limits.login_user, user_key),
     )
-    with limits.guarded():
-        wait = limits.retry_after(*checks)
-        if wait is not None:
-            return locked_out("login.html", wait, next=next_url, username=username, errors={})
+    with limits.attempt(*checks) as attempt:
+        if attempt.retry_after is not None:
+            return locked_out(
+                "login.html", attempt.retry_after, next=next_url, username=username, errors={}
+            )
         user = find_user(username)
         ok = passwords().verify(user.password if user else None, password)
         if not ok and performs("login-rate-limit"):
-            ratelimits().hit(*checks)
+            attempt.count()
     if not ok:
         if user is not None:
             record_event(user, "account:login:failure", {"reason": "invalid_password"})
@@ -325,13 +326,11 @@ def request_password_reset() -> Response | str:
     else:
         user = find_user(value)
     if user is not None:
-        limiter = ratelimits().password_reset
-        with ratelimits().guarded():
-            allowed = limiter.exceeded(str(user.id)) is None or not performs(
-                "password-reset-rate-limit"
-            )
+        with ratelimits().attempt((ratelimits().password_reset, str(user.id))) as attempt:
+            # Here every request is counted, not only failures.
+            allowed = attempt.retry_after is None or not performs("password-reset-rate-limit")
             if allowed:
-                limiter.hit(str(user.id))
+                attempt.count()
         if allowed:
             token = tokens().dumps(
                 "password",
@@ -475,13 +474,12 @@ def reauthenticate() -> Response | str | tuple[str, int]:
     }
     limits = ratelimits()
     checks = ((limits.login_ip, client_ip()), (limits.login_user, user.username.lower()))
-    with limits.guarded():
-        wait = limits.retry_after(*checks)
-        if wait is not None:
-            return locked_out("reauthenticate.html", wait, errors=[], **context)
+    with limits.attempt(*checks) as attempt:
+        if attempt.retry_after is not None:
+            return locked_out("reauthenticate.html", attempt.retry_after, errors=[], **context)
         ok = passwords().verify(user.password, request.form.get("password", ""))
         if not ok:
-            ratelimits().hit(*checks)
+            attempt.count()
     if not ok:
         record_event(user, "account:reauthenticate:failure")
         db().commit()

@@ -182,17 +182,19 @@ def remove_totp(account: User) -> Response:
         return to_two_factor_page("There is no authentication application to remove.")
     limits = ratelimits()
     checks = ((limits.login_ip, client_ip()), (limits.login_user, account.username.lower()))
-    with limits.guarded():
-        wait = limits.retry_after(*checks)
-        if wait is not None:
+    with limits.attempt(*checks) as attempt:
+        if attempt.retry_after is not None:
             return locked_out(
-                "manage_two_factor.html", wait, user=account, email_verified=email_verified(account)
+                "manage_two_factor.html",
+                attempt.retry_after,
+                user=account,
+                email_verified=email_verified(account),
             )
         ok = not performs("totp-removal-password") or passwords().verify(
             account.password, request.form.get("confirm_password", "")
         )
         if not ok:
-            ratelimits().hit(*checks)
+            attempt.count()
     if not ok:
         record_event(account, "account:two_factor:removal_failed", {"method": "totp"})
         db().commit()

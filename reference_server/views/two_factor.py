@@ -26,6 +26,7 @@ from reference_server.auth import (
 from reference_server.checks import performs
 from reference_server.db import db
 from reference_server.models import RecoveryCode, User
+from reference_server.ratelimits import Check
 from reference_server.tokens import TokenExpired, TokenInvalid
 from reference_server.validation import safe_next
 from reference_server.views import locked_out
@@ -69,7 +70,7 @@ def invalid_login() -> Response:
     return redirect(url_for("accounts.login"), 303)
 
 
-def second_factor_checks(user: User) -> tuple:
+def second_factor_checks(user: User) -> tuple[Check, ...]:
     """The (limiter, key) pairs every second-factor attempt is counted against."""
     limits = ratelimits()
     return ((limits.two_factor_user, str(user.id)), (limits.two_factor_ip, client_ip()))
@@ -96,10 +97,9 @@ def two_factor() -> Response | str:
     except otp.TotpFormatError as exc:
         return render_template("two_factor.html", **{**context, "errors": {"totp": [str(exc)]}})
     checks = second_factor_checks(user)
-    with ratelimits().guarded():
-        wait = ratelimits().retry_after(*checks)
-        if wait is not None:
-            return locked_out("two_factor.html", wait, **context)
+    with ratelimits().attempt(*checks) as attempt:
+        if attempt.retry_after is not None:
+            return locked_out("two_factor.html", attempt.retry_after, **context)
         assert user.totp_secret is not None
         window = otp.WINDOW if performs("totp-window") else (*otp.WINDOW, -2, 2)
         step = otp.matching_step(user.totp_secret, code, totp_now(user), window)
@@ -123,7 +123,7 @@ def two_factor() -> Response | str:
         )
         db().commit()
         if not accepted and performs("totp-rate-limit"):
-            ratelimits().hit(*checks)
+            attempt.count()
     if not accepted:
         record_event(user, "account:login:failure", {"reason": "invalid_totp"})
         db().commit()
@@ -185,13 +185,12 @@ def recovery_code_attempt(user: User, template: str, context: dict) -> Response 
             template, **{**context, "errors": {"recovery_code_value": [str(exc)]}}
         )
     checks = second_factor_checks(user)
-    with ratelimits().guarded():
-        wait = ratelimits().retry_after(*checks)
-        if wait is not None:
-            return locked_out(template, wait, **context)
+    with ratelimits().attempt(*checks) as attempt:
+        if attempt.retry_after is not None:
+            return locked_out(template, attempt.retry_after, **context)
         error = check_recovery_code(user, code)
         if error is not None and performs("recovery-code-rate-limit"):
-            ratelimits().hit(*checks)
+            attempt.count()
     if error is not None:
         record_event(user, "account:recovery_codes:failure", {"reason": error})
         db().commit()

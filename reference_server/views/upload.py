@@ -111,12 +111,12 @@ def authenticate() -> tuple[User, ApiToken | None]:
         raise Refused(403, PASSWORDS_REFUSED)
     limits = ratelimits()
     checks = ((limits.login_ip, client_ip()), (limits.login_user, username.lower()))
-    with limits.guarded():
-        if limits.retry_after(*checks) is not None:
+    with limits.attempt(*checks) as attempt:
+        if attempt.retry_after is not None:
             raise Refused(429, "Too many failed login attempts. Try again later.")
         user = find_user(username)
         if not passwords().verify(user.password if user else None, secret):
-            limits.hit(*checks)
+            attempt.count()  # counted as the block ends, the Refused included
             raise Refused(403, INVALID_AUTH)
     assert user is not None
     return user, None

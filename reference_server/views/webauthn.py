@@ -317,11 +317,10 @@ def authenticate_validate() -> Response:
         return fail([INVALID_LOGIN])
     account, payload = pending
     checks = second_factor_checks(account)
-    with ratelimits().guarded():
-        wait = ratelimits().retry_after(*checks)
-        if wait is not None:
-            response = fail([locked_out_message(wait)], 429)
-            response.headers["Retry-After"] = str(wait)
+    with ratelimits().attempt(*checks) as attempt:
+        if attempt.retry_after is not None:
+            response = fail([locked_out_message(attempt.retry_after)], 429)
+            response.headers["Retry-After"] = str(attempt.retry_after)
             return response
         try:
             error = assertion_error(account, state)
@@ -329,7 +328,7 @@ def authenticate_validate() -> Response:
         except webauthn.MalformedCredential as exc:
             error, status = f"malformed: {exc}", 400
         if error is not None:
-            ratelimits().hit(*checks)
+            attempt.count()
     if error is not None:
         record_event(account, "account:login:failure", {"reason": "invalid_webauthn"})
         db().commit()

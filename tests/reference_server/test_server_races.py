@@ -6,8 +6,9 @@ threads). Exactly one may log in each round, and the database must show exactly 
 round: no lost and no duplicated writes.
 
 The requests go either to one app or to two apps sharing the database, as two server
-processes behind a load balancer would: then the per-process lock around second-factor checks
-does not serialise them, and only the database's conditional update keeps the code single-use.
+processes behind a load balancer would. Either way nothing serialises them (the rate limits
+take attempts one after another only near a limit, and these are far from theirs): only the
+database's conditional update keeps the code single-use.
 
 The twins turn one check off (``totp-replay``: the step is stored unconditionally;
 ``recovery-code-atomic-use``: the code found unused is burned unconditionally) and keep every
