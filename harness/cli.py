@@ -2,7 +2,8 @@
 (:mod:`harness.run`); ``harness doctor`` checks what a run needs; ``harness report`` builds a
 run's report again; ``harness catalogue`` lists the requirements with the tests that check
 them; ``harness selftest`` turns each security check of the bundled server off in turn and
-shows which scenarios notice. Arguments after ``--`` go to pytest unchanged.
+shows which scenarios notice; ``harness load`` runs many complete logins at once on Locust
+(:mod:`harness.load`). Arguments after ``--`` go to pytest unchanged.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 from pathlib import Path
 
 from harness import doctor
+from harness import load as load_mode
 from harness import selftest as detection
 from harness.catalogue import Catalogue, CatalogueError
 from harness.collection import collect_tests_by_requirement
@@ -197,6 +199,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="servers and pytest runs at once (default: one per CPU, here %(default)s)",
     )
     selftest.add_argument("pytest_args", nargs="*", help="after --: passed to each pytest run")
+    load_mode.add_arguments(
+        commands.add_parser(
+            "load",
+            help="many complete logins with a second factor at once, on Locust: per-step"
+            " latency percentiles and errors",
+        )
+    )
     for command in (catalogue, selftest, run, report):
         command.add_argument(
             "--catalogue",
@@ -328,6 +337,8 @@ def main(argv: list[str] | None = None) -> int:
         return doctor.run(args)
     if args.command == "report":
         return report(args)
+    if args.command == "load":
+        return load_mode.run(args)
     return execute(args, argv)
 
 

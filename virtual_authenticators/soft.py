@@ -130,6 +130,12 @@ class SoftKey:
         """
         return self._credentials[credential_id]
 
+    def hold(self, device: SoftWebauthnDevice) -> None:
+        """Take in an ES256 credential made before (its id, private key, RP ID, user handle
+        and counter on ``device``), as a key restored from storage holds what it made."""
+        public_key = ES256.from_cryptography_key(device.private_key.public_key())
+        self._credentials[device.credential_id] = Credential(device, public_key)
+
     def sign_count(self, credential_id: bytes) -> int:
         """The signature counter the credential last reported."""
         return self.credential(credential_id).device.sign_count

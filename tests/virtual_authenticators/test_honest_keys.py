@@ -207,3 +207,17 @@ def test_assertion_sets_up_and_uv_as_the_key_is_asked(relying_party, kind, requi
 
     assert flags.is_user_present()
     assert flags.is_user_verified() == (requirement in SETS_UV_WHEN[kind])
+
+
+def test_a_soft_key_holding_another_keys_credential_authenticates_with_it(relying_party):
+    original = SoftKey()
+    register(original, relying_party)
+    (credential_id,) = original.credentials
+    authenticate(original, relying_party)
+
+    restored = SoftKey()
+    restored.hold(original.credential(credential_id).device)
+
+    assert restored.credentials == (credential_id,)
+    authenticate(restored, relying_party)
+    assert restored.sign_count(credential_id) == 2  # where the original left it, plus one
