@@ -1,6 +1,7 @@
 """Benchmarks of the harness: suite speed-up on several workers, the harness's overhead per
 browser and per protocol scenario against bare scripts, the bundled server's login throughput
-against its password-hashing limit, and a run's peak memory.
+against its password-hashing limit, a run's peak memory, and the concurrent-replay race (one
+second factor sent twice at once, round after round, on two servers sharing a database).
 
 Run ``python -m benchmarks --help``; each figure is printed as it is measured, beside its
 target, and ``benchmarks/RESULTS.md`` gets the latest figures with the machine's description.

@@ -50,7 +50,8 @@ class Figure:
 
     :param name: what it is, one line.
     :param value: the measurement, or None when it could not be made.
-    :param unit: "s", "ms", "x", "%", "MiB", "/s"…; "%" values are fractions (0.7 is 70 %).
+    :param unit: "s", "ms", "x", "%", "MiB", "/s", "n" (a count)…; "%" values are fractions
+        (0.7 is 70 %).
     :param how: how it was measured, one or two sentences.
     :param target: the project's target for it, if any.
     """
@@ -87,6 +88,8 @@ def format_value(value: float | None, unit: str) -> str:
         return f"{value:.2f}x"
     if unit == "s":
         return f"{value:.3f} s"
+    if unit == "n":
+        return f"{value:.0f}"
     if unit == "ms":
         return f"{value:.1f} ms"
     return f"{value:.1f} {unit}"

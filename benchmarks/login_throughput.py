@@ -1,42 +1,49 @@
 """Figure 4, the bundled server's complete logins per second under concurrent load, against
 the limit its password hashing sets.
 
-Load: C client threads in this process (the server is a separate process), each with its own
-TOTP accounts, each looping over complete logins for a fixed time: open the login page, post
-the password, open the two-factor page, post a TOTP code (bare ``requests``, so the clients
-spend little of the machine's CPU). Before each login the account's TOTP clock is moved a step
-on through the server's test hook, so no code is a replay; that request counts in the load.
-Rate limits are lifted as for a harness session (per address and global); per-user limits
-count only failures, and no login fails. Flows per second = completed logins ÷ seconds.
+Cores: the load's clients run on this machine too, so the cores are split: the server process
+(every thread of it, and argon2's threads, which inherit the pinning) gets one half of them,
+the clients the other (``sched_setaffinity``). On a one-core machine both share it. The limit
+is then the server's cores ÷ one argon2 verification on those cores, and what the clients
+spend cannot lower the server's figure.
+
+Load: C client threads in this process, each with its own TOTP accounts, each looping over
+complete logins for a fixed time: open the login page, post the password, open the two-factor
+page, post a TOTP code. The clients are :class:`benchmarks.lean_client.LeanBrowser`s (the
+standard library's ``http.client``, one kept-alive connection each), so that they need less
+CPU than the server they load. Before each login the account's TOTP clock is moved a step on
+through the server's test hook, so no code is a replay; that request counts in the load. Rate
+limits are lifted as for a harness session (per address and global); per-user limits count
+only failures, and no login fails. Flows per second = completed logins ÷ seconds.
 
 Limit: one argon2 verification at the server's settings (``reference_server.config``:
-``argon2_time_cost``, ``argon2_memory_cost``, ``argon2_parallelism``), timed in this process,
-repeated, median; limit = cores ÷ that time. For comparison, the in-process verifications per
-second with ``cores`` threads verifying at once is reported too, and the CPU time the server
-and the clients spent per login.
-
-Known from the server's code: the login view verifies the password inside
-``ratelimits().guarded()``, one process-wide lock (``reference_server/ratelimits.py``), so
-two verifications never overlap; the server cannot pass 1 ÷ one verification, which is
-1 ÷ cores of the limit above.
+``argon2_time_cost``, ``argon2_memory_cost``, ``argon2_parallelism``), timed in this process on
+the server's cores, repeated, median; limit = the server's cores ÷ that time. For comparison:
+the verifications per second that threads verifying at once reach on those cores, and the CPU
+time the server and the clients spent per login.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyotp
 from argon2 import PasswordHasher
 
 from benchmarks.figures import THROUGHPUT_TARGET, Figure, median, ratio
+from benchmarks.lean_client import LeanBrowser
 from benchmarks.procmem import cpu_seconds, server_pids
-from benchmarks.protocol_overhead import bare_login
-from benchmarks.server import TotpClock, bundled_target, make_totp_accounts
+from benchmarks.server import INTERVAL, bundled_target, make_totp_accounts
 from reference_server.config import ServerConfig
+
+PASSWORD = "a password of somebody's"
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,35 @@ class HashSettings:
     def __str__(self) -> str:
         return f"t={self.time_cost}, m={self.memory_cost} KiB, p={self.parallelism}"
 
+    def hasher(self) -> PasswordHasher:
+        return PasswordHasher(self.time_cost, self.memory_cost, parallelism=self.parallelism)
+
+
+@dataclass(frozen=True)
+class CoreSplit:
+    """Which cores the server runs on and which the load's clients run on."""
+
+    server: frozenset[int]
+    clients: frozenset[int]
+
+    @classmethod
+    def halves(cls, available: set[int] | None = None) -> CoreSplit:
+        """The upper half of the ``available`` cores (default: this process's) for the server,
+        the lower half for the clients; one core is shared."""
+        cores = sorted(os.sched_getaffinity(0) if available is None else available)
+        if len(cores) < 2:
+            return cls(frozenset(cores), frozenset(cores))
+        half = len(cores) // 2
+        return cls(frozenset(cores[half:]), frozenset(cores[:half]))
+
+    def __str__(self) -> str:
+        def names(cores: frozenset[int]) -> str:
+            return ", ".join(str(core) for core in sorted(cores))
+
+        if self.server == self.clients:
+            return f"server and clients share core {names(self.server)}"
+        return f"server on core(s) {names(self.server)}, clients on core(s) {names(self.clients)}"
+
 
 @dataclass(frozen=True)
 class ThroughputFigures:
@@ -64,7 +100,7 @@ class ThroughputFigures:
     seconds: float
     flows: int
     failures: int
-    cores: int
+    cores: CoreSplit
     settings: HashSettings
     verify_seconds: float | None
     parallel_verifications_per_second: float | None
@@ -78,7 +114,7 @@ class ThroughputFigures:
 
     @property
     def limit(self) -> float | None:
-        return ratio(self.cores, self.verify_seconds)
+        return ratio(len(self.cores.server), self.verify_seconds)
 
     @property
     def fraction_of_limit(self) -> float | None:
@@ -89,35 +125,40 @@ class ThroughputFigures:
         return None if per_flow is None else per_flow * 1000
 
     def figures(self) -> list[Figure]:
+        server_cores = len(self.cores.server)
         return [
             Figure(
                 "complete logins per second (password + TOTP)",
                 self.flows_per_second,
                 "/s",
                 f"{self.clients} client threads for {self.seconds:.1f} s: {self.flows} logins,"
-                f" {self.failures} failed",
+                f" {self.failures} failed; {self.cores}",
             ),
             Figure(
-                f"one argon2 verification ({self.settings})",
+                f"one argon2 verification ({self.settings}) on the server's cores",
                 None if self.verify_seconds is None else self.verify_seconds * 1000,
                 "ms",
-                "argon2-cffi PasswordHasher.verify in this process, median",
+                "argon2-cffi PasswordHasher.verify in this process, pinned to the server's"
+                " cores, median",
             ),
             Figure(
                 "CPU time of one argon2 verification",
                 None if self.verify_cpu_seconds is None else self.verify_cpu_seconds * 1000,
                 "ms",
-                "the same verifications' CPU time (all threads), median: the work itself, which"
-                " other load on the machine does not stretch as it stretches wall time",
+                "the same verifications' CPU time (all threads), median",
             ),
             Figure(
-                "hashing limit (cores ÷ one verification)", self.limit, "/s", f"{self.cores} cores"
+                f"hashing limit ({server_cores} server core(s) ÷ one verification)",
+                self.limit,
+                "/s",
+                f"{self.cores}",
             ),
             Figure(
-                f"argon2 verifications per second, {self.cores} threads in-process",
+                f"argon2 verifications per second, {2 * server_cores} threads on the server's"
+                " cores",
                 self.parallel_verifications_per_second,
                 "/s",
-                "for comparison: what the hashing alone reaches with every core busy",
+                "for comparison: what the hashing alone reaches there with every core busy",
             ),
             Figure(
                 "server CPU per login",
@@ -133,13 +174,6 @@ class ThroughputFigures:
                 "this process's CPU time over the load ÷ logins (the load's clients)",
             ),
             Figure(
-                "hashing limit from CPU time (cores ÷ CPU time of one verification)",
-                ratio(self.cores, self.verify_cpu_seconds),
-                "/s",
-                "argon2 runs p lanes on p threads, so one verification's wall time already"
-                " spreads over the cores; this limit counts its work instead",
-            ),
-            Figure(
                 "login throughput, fraction of the hashing limit",
                 self.fraction_of_limit,
                 "%",
@@ -149,17 +183,33 @@ class ThroughputFigures:
         ]
 
 
+@contextlib.contextmanager
+def pinned(cores: frozenset[int]) -> Iterator[None]:
+    """Run the calling thread, and the threads it starts meanwhile, on ``cores``."""
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, cores)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+def pin_process(pid: int, cores: frozenset[int]) -> None:
+    """Move every thread of process ``pid`` to ``cores``; threads it starts later inherit it."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(ProcessLookupError):
+            os.sched_setaffinity(int(task.name), cores)
+
+
 def time_one_verification(settings: HashSettings, repetitions: int = 30) -> tuple[float, float]:
     """Median wall time and median CPU time (every thread of this process) of one verify."""
-    hasher = PasswordHasher(
-        settings.time_cost, settings.memory_cost, parallelism=settings.parallelism
-    )
-    stored = hasher.hash("a password of somebody's")
-    hasher.verify(stored, "a password of somebody's")  # warm-up
+    hasher = settings.hasher()
+    stored = hasher.hash(PASSWORD)
+    hasher.verify(stored, PASSWORD)  # warm-up
     walls, cpus = [], []
     for _ in range(repetitions):
         start, cpu = time.perf_counter(), time.process_time()
-        hasher.verify(stored, "a password of somebody's")
+        hasher.verify(stored, PASSWORD)
         walls.append(time.perf_counter() - start)
         cpus.append(time.process_time() - cpu)
     wall, cpu_time = median(walls), median(cpus)
@@ -168,16 +218,14 @@ def time_one_verification(settings: HashSettings, repetitions: int = 30) -> tupl
 
 
 def parallel_verifications(settings: HashSettings, threads: int, seconds: float = 3.0) -> float:
-    hasher = PasswordHasher(
-        settings.time_cost, settings.memory_cost, parallelism=settings.parallelism
-    )
-    stored = hasher.hash("a password of somebody's")
+    hasher = settings.hasher()
+    stored = hasher.hash(PASSWORD)
     deadline = time.perf_counter() + seconds
 
     def loop(_: int) -> int:
         done = 0
         while time.perf_counter() < deadline:
-            hasher.verify(stored, "a password of somebody's")
+            hasher.verify(stored, PASSWORD)
             done += 1
         return done
 
@@ -187,51 +235,59 @@ def parallel_verifications(settings: HashSettings, threads: int, seconds: float 
     return total / (time.perf_counter() - start)
 
 
-def measure(seconds: float = 20.0, clients: int | None = None) -> ThroughputFigures:
-    cores = os.cpu_count() or 1
-    clients = clients or 4 * cores
+def measure(seconds: float = 20.0, clients: int = 8) -> ThroughputFigures:
+    cores = CoreSplit.halves()
     settings = HashSettings.of_server()
+    start_time = int(time.time()) + 3600
     with bundled_target() as target:
         accounts = make_totp_accounts(target, 2 * clients)
-        clock = TotpClock(target, int(time.time()) + 3600)
+        servers = server_pids()
+        if len(servers) != 1:
+            raise RuntimeError(f"expected one bundled server process, found {len(servers)}")
+        pin_process(servers[0], cores.server)
         lock = threading.Lock()
         counts = {"flows": 0, "failures": 0}
         stop = threading.Event()
 
         def client(index: int) -> None:
+            browser = LeanBrowser(target.base_url)
             mine = accounts[2 * index : 2 * index + 2]
             turn = 0
             while not stop.is_set():
                 account = mine[turn % 2]
                 turn += 1
+                when = start_time + turn * INTERVAL
                 try:
-                    code = pyotp.TOTP(account.secret).at(clock.next_time(account.username))
-                    bare_login(target.base_url, account, code)
+                    browser.set_totp_clock(account.username, when)
+                    browser.log_in(account, pyotp.TOTP(account.secret).at(when))
                     outcome = "flows"
                 except Exception:  # counted and reported, never hidden
+                    browser.close()
+                    browser = LeanBrowser(target.base_url)
                     outcome = "failures"
                 if not stop.is_set():
                     with lock:
                         counts[outcome] += 1
+            browser.close()
 
-        threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-        servers = server_pids()
-        server_cpu = cpu_seconds(servers[0]) if len(servers) == 1 else None
-        client_cpu = time.process_time()
-        start = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        time.sleep(seconds)
-        stop.set()
-        elapsed = time.perf_counter() - start
-        client_cpu = time.process_time() - client_cpu
-        if server_cpu is not None:
+        with pinned(cores.clients):
+            threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+            server_cpu = cpu_seconds(servers[0])
+            client_cpu = time.process_time()
+            start = time.perf_counter()
+            for thread in threads:
+                thread.start()
+            time.sleep(seconds)
+            stop.set()
+            elapsed = time.perf_counter() - start
+            client_cpu = time.process_time() - client_cpu
             now = cpu_seconds(servers[0])
-            server_cpu = None if now is None else now - server_cpu
-        for thread in threads:
-            thread.join()
-    verify, verify_cpu = time_one_verification(settings)
-    per_second = parallel_verifications(settings, cores)
+            server_cpu = None if now is None or server_cpu is None else now - server_cpu
+            for thread in threads:
+                thread.join()
+    with pinned(cores.server):
+        verify, verify_cpu = time_one_verification(settings)
+        per_second = parallel_verifications(settings, 2 * len(cores.server))
     return ThroughputFigures(
         clients,
         elapsed,

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m benchmarks                                 # all five, default subset suite
+    python -m benchmarks                                 # all six, default subset suite
     python -m benchmarks --only protocol browser         # some of them
     python -m benchmarks --suite-paths scenarios         # figure 1 and 5 on the whole suite
     python -m benchmarks --repeat 30 --results /tmp/r.md
@@ -10,7 +10,8 @@ Usage::
 Benchmarks: ``speedup`` (suite wall time, 1 vs N workers), ``browser`` (harness vs bare
 Playwright per scenario), ``protocol`` (harness vs bare requests per scenario),
 ``throughput`` (logins per second vs the argon2 limit), ``memory`` (peak RSS of a run;
-measured during ``speedup``'s N-worker run when both are asked for). Exit status: 0 when every
+measured during ``speedup``'s N-worker run when both are asked for), ``replay`` (one second
+factor sent twice at once, round after round: never accepted twice). Exit status: 0 when every
 benchmark asked for was measured, 1 when one could not be, 2 for a bad option. A target not
 met does not change it: the figures are reported, never asserted.
 """
@@ -26,17 +27,25 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks import browser_overhead, login_throughput, machine, protocol_overhead, speedup
+from benchmarks import (
+    browser_overhead,
+    login_throughput,
+    machine,
+    protocol_overhead,
+    replay,
+    speedup,
+)
 from benchmarks.figures import Figure
 from benchmarks.results import Section, render
 
-NAMES = ("speedup", "browser", "protocol", "throughput", "memory")
+NAMES = ("speedup", "browser", "protocol", "throughput", "memory", "replay")
 TITLES = {
     "speedup": "1. Suite wall time, 1 worker vs N workers",
     "browser": "2. Harness overhead per browser scenario",
     "protocol": "3. Harness overhead per protocol scenario",
     "throughput": "4. Login throughput vs the password-hashing limit",
     "memory": "5. Peak memory of a run",
+    "replay": "6. One second factor sent twice at once, round after round",
 }
 MODULES = {
     "speedup": speedup,
@@ -44,6 +53,7 @@ MODULES = {
     "protocol": protocol_overhead,
     "throughput": login_throughput,
     "memory": speedup,
+    "replay": replay,
 }
 DEFAULT_RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
@@ -79,6 +89,13 @@ def parser() -> argparse.ArgumentParser:
         default=20.0,
         metavar="SECONDS",
         help="load time of figure 4 (default %(default)s)",
+    )
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=replay.ROUNDS,
+        metavar="N",
+        help="rounds of each race of figure 6 on the honest servers (default %(default)s)",
     )
     p.add_argument(
         "--workers", type=int, default=None, help="N of figure 1 (default: the machine's cores)"
@@ -151,6 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "protocol": lambda: protocol_overhead.measure(args.repeat or 20),
         "throughput": lambda: login_throughput.measure(args.duration),
         "memory": measure_memory,
+        "replay": lambda: replay.measure(args.rounds),
     }
     for name in chosen:
         notes = method_notes(MODULES[name])

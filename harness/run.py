@@ -154,7 +154,9 @@ def pytest_arguments(args: argparse.Namespace, folder: Path) -> list[str]:
         *(f"--requirement={requirement}" for requirement in args.requirement),
         *([f"--catalogue={args.catalogue}"] if args.catalogue else []),
         *(f"--disable-check={check}" for check in args.disable_check),
-        *(["-n", workers] if workers != "1" else []),
+        # Work stealing: a worker that runs out takes tests from the other's queue, so that a
+        # few slow scenarios at the end of one queue do not leave the other worker idle.
+        *(["-n", workers, "--dist=worksteal"] if workers != "1" else []),
         *args.pytest_args,
     ]
 

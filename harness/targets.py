@@ -325,6 +325,9 @@ class BundledServer:
     :param backends: where the server keeps its data and rate-limit counters; None reads them
         from the environment (:meth:`ServerBackends.from_environment`), so that every bundled
         server of a run, in every pytest-xdist worker, uses them.
+    :param shared_database: the SQLAlchemy URL of another bundled server's database
+        (:attr:`database_url`), to serve it as a second server behind one load balancer would;
+        it is used as it is and left for its owner to drop. None: a database of its own.
     """
 
     def __init__(
@@ -334,6 +337,7 @@ class BundledServer:
         disabled_checks: Sequence[str] = (),
         start_timeout: float = 30.0,
         backends: ServerBackends | None = None,
+        shared_database: str | None = None,
     ) -> None:
         self.profile = profile
         self.workdir = workdir
@@ -343,7 +347,10 @@ class BundledServer:
         self._sink = SmtpSink()
         self._process: subprocess.Popen[str] | None = None
         self._resources = contextlib.ExitStack()
-        self._database_url = f"sqlite:///{self.workdir / 'reference-server.sqlite3'}"
+        self._shared_database = shared_database
+        self._database_url = (
+            shared_database or f"sqlite:///{self.workdir / 'reference-server.sqlite3'}"
+        )
         self._ratelimit_key_prefix = f"harness-{secrets.token_hex(6)}"
         self.target: Target | None = None
 
@@ -351,7 +358,7 @@ class BundledServer:
         try:
             self._sink.start()
             self._resources.callback(self._sink.stop)
-            if self.backends.database is not None:
+            if self._shared_database is None and self.backends.database is not None:
                 self._database_url = self._resources.enter_context(
                     temporary_database(self.backends.database, prefix="harness_server")
                 )
@@ -369,6 +376,11 @@ class BundledServer:
             admin=AdminCommands(self._database_url, f"localhost:{self._sink.port}"),
         )
         return self
+
+    @property
+    def database_url(self) -> str:
+        """The SQLAlchemy URL of the database the server serves."""
+        return self._database_url
 
     def __exit__(
         self,

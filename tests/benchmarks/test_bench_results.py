@@ -16,7 +16,7 @@ from benchmarks.figures import (
     format_value,
     ratio,
 )
-from benchmarks.login_throughput import HashSettings, ThroughputFigures
+from benchmarks.login_throughput import CoreSplit, HashSettings, ThroughputFigures
 from benchmarks.machine import Machine, cpu_model, ram_gib
 from benchmarks.protocol_overhead import ProtocolFigures
 from benchmarks.results import Section, render
@@ -68,8 +68,18 @@ class TestRatios:
             ("scenarios/totp",), 2, SuiteRun(0, 100.0, 0, "9 passed"), SuiteRun(2, 50.0, 0, "9")
         )
         assert figures.speedup == 2.0
-        speedup = figures.figures()[-1]
+        speedup = next(f for f in figures.figures() if f.name == "speed-up with 2 workers")
         assert speedup.met is True
+
+    def test_the_ceiling_is_what_the_n_worker_runs_cpu_time_allows(self) -> None:
+        single = SuiteRun(0, 300.0, 0, "9 passed", cpu_seconds=420.0)
+        parallel = SuiteRun(2, 240.0, 0, "9 passed", cpu_seconds=460.0)
+        figures = SpeedupFigures(("scenarios",), 2, single, parallel, cores=2)
+        assert single.cores_busy == 1.4
+        assert figures.ceiling == 300.0 / 230.0
+        shown = {f.name: f.shown() for f in figures.figures()}
+        assert shown["speed-up ceiling set by CPU time on 2 cores"] == "1.30x"
+        assert shown["cores busy on average, 2 workers"] == "1.92x"
 
     def test_protocol_overhead_is_harness_over_bare(self) -> None:
         figures = ProtocolFigures(5, harness_seconds=0.3, bare_seconds=0.2)
@@ -82,17 +92,29 @@ class TestRatios:
             seconds=10.0,
             flows=700,
             failures=0,
-            cores=2,
+            cores=CoreSplit(frozenset({2, 3}), frozenset({0, 1})),
             settings=HashSettings(6, 1024, 6),
             verify_seconds=0.02,
             parallel_verifications_per_second=90.0,
             server_cpu_seconds=7.0,
         )
         assert figures.flows_per_second == 70.0
-        assert figures.limit == 100.0
+        assert figures.limit == 100.0  # the server's two cores ÷ 20 ms
         assert figures.fraction_of_limit == 0.7
         assert figures.cpu_per_flow(figures.server_cpu_seconds) == 10.0
         assert figures.figures()[-1].met is True
+
+    def test_the_server_gets_the_upper_half_of_the_cores_and_the_clients_the_rest(self) -> None:
+        assert CoreSplit.halves({0, 1}) == CoreSplit(frozenset({1}), frozenset({0}))
+        assert CoreSplit.halves({0, 1, 2, 3, 4}) == CoreSplit(
+            frozenset({2, 3, 4}), frozenset({0, 1})
+        )
+        assert str(CoreSplit.halves({0, 1})) == "server on core(s) 1, clients on core(s) 0"
+
+    def test_one_core_is_shared(self) -> None:
+        split = CoreSplit.halves({3})
+        assert split.server == split.clients == frozenset({3})
+        assert str(split) == "server and clients share core 3"
 
     def test_hash_settings_are_the_servers(self) -> None:
         from reference_server.config import ServerConfig
