@@ -1,25 +1,26 @@
 """Figure 1, the suite's wall time on one worker and on N workers; figure 5, peak memory.
 
 "One worker" is pytest without xdist (``-p no:xdist``): ``-n 1`` would still start a
-controller and a worker. N workers is ``-n N`` with N the machine's cores. Each run is a
-subprocess ``python -m pytest <paths> -p no:cacheprovider -q``, from the project's folder,
-timed from start to exit, with the CPU time it and every process under it used (their
-``getrusage`` children's times: a process counts once its parent has waited for it, as pytest
-waits for its servers and Playwright for its browsers). The N-worker run's process tree is
-sampled for memory (figure 5). Some scenarios sleep (for a fresh TOTP time step, for an age to
-pass); on several workers those waits overlap, so the speed-up can exceed the number of cores.
-The CPU time bounds the speed-up from above: the N-worker run cannot end before its CPU time
-÷ the cores has passed, so no speed-up passes the 1-worker time ÷ that (the ceiling). A single
-worker already keeps more than one core busy part of the time (its browser, its server and
-pytest work at once), which is what lowers the ceiling on a 2-core machine. The two runs follow
-each other, so other work on the machine can weigh on one more than on the other.
+controller and a worker. N workers is ``-n N --dist=worksteal`` with N the machine's cores.
+Each run is a subprocess ``python -m pytest <paths> -p no:cacheprovider -q``, from the
+project's folder, timed from start to exit. Each run's process tree is sampled from /proc
+every 0.2 s: the CPU time of every process in it (a lower bound: what a process did after its
+last sample, and processes living less than 0.2 s, are missed; counted per process, since
+Chromium's processes are never waited for by an ancestor of the run, so ``getrusage`` misses
+them) and, in the N-worker run, memory (figure 5). Some scenarios sleep (for a fresh TOTP time
+step, for an age to pass); on several workers those waits overlap, so the speed-up can exceed
+the number of cores. The CPU time bounds the speed-up from above: the N-worker run cannot end
+before its CPU time ÷ the cores has passed, so no speed-up passes the 1-worker time ÷ that
+(the ceiling). A single worker already keeps more than one core busy much of the time (its
+browser, its server and pytest work at once), which is what lowers the ceiling on a 2-core
+machine. The two runs follow each other, so other work on the machine can weigh on one more
+than on the other.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import resource
 import subprocess
 import sys
 import time
@@ -172,12 +173,12 @@ def pytest_command(paths: Sequence[str], workers: int) -> list[str]:
 
 
 def run_suite(
-    paths: Sequence[str], workers: int, sample_interval: float | None = None
-) -> tuple[SuiteRun, TreeSampler | None]:
-    """Run the suite once; with ``sample_interval``, sample its process tree's memory."""
+    paths: Sequence[str], workers: int, sample_interval: float = 0.2
+) -> tuple[SuiteRun, TreeSampler]:
+    """Run the suite once, sampling its process tree every ``sample_interval`` seconds."""
     command = pytest_command(paths, workers)
     print(f"  running: {' '.join(command[1:])}", flush=True)
-    start, cpu_start = time.perf_counter(), _children_cpu()
+    start = time.perf_counter()
     process = subprocess.Popen(
         command,
         cwd=PROJECT,
@@ -185,14 +186,9 @@ def run_suite(
         stderr=subprocess.STDOUT,
         text=True,
     )
-    sampler = None
-    if sample_interval is not None:
-        sampler = TreeSampler(process.pid, sample_interval)
-        with sampler:
-            output, _ = process.communicate()
-    else:
+    with TreeSampler(process.pid, sample_interval) as sampler:
         output, _ = process.communicate()
-    seconds, cpu = time.perf_counter() - start, _children_cpu() - cpu_start
+    seconds, cpu = time.perf_counter() - start, sampler.cpu_seconds
     print(
         f"  ... {seconds:.1f} s ({cpu:.0f} s of CPU), exit {process.returncode}:"
         f" {summary_of(output)}",
@@ -201,19 +197,15 @@ def run_suite(
     return SuiteRun(workers, seconds, process.returncode, summary_of(output), cpu), sampler
 
 
-def _children_cpu() -> float:
-    """User + system CPU seconds of every child process waited for so far (and theirs)."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def measure(
     paths: Sequence[str] = DEFAULT_SUITE, workers: int | None = None, memory: bool = True
 ) -> SpeedupFigures:
     workers = workers or os.cpu_count() or 1
     single, _ = run_suite(paths, 0)
-    parallel, sampler = run_suite(paths, workers, 0.2 if memory else None)
-    return SpeedupFigures(tuple(paths), workers, single, parallel, memory_of(sampler))
+    parallel, sampler = run_suite(paths, workers)
+    return SpeedupFigures(
+        tuple(paths), workers, single, parallel, memory_of(sampler) if memory else None
+    )
 
 
 def measure_memory(
@@ -221,15 +213,11 @@ def measure_memory(
 ) -> MemoryFigures:
     """Figure 5 alone: one N-worker run, sampled."""
     workers = workers or os.cpu_count() or 1
-    _, sampler = run_suite(paths, workers, 0.2)
-    memory = memory_of(sampler)
-    assert memory is not None
-    return memory
+    _, sampler = run_suite(paths, workers)
+    return memory_of(sampler)
 
 
-def memory_of(sampler: TreeSampler | None) -> MemoryFigures | None:
-    if sampler is None:
-        return None
+def memory_of(sampler: TreeSampler) -> MemoryFigures:
     peaks, mib = sampler.peaks, 1024.0
     return MemoryFigures(
         peaks.by_kind["harness"] / mib,

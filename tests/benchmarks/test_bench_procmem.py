@@ -70,3 +70,18 @@ def test_the_sampler_sees_this_process() -> None:
 def test_cpu_time_of_this_process_is_read() -> None:
     used = cpu_seconds(os.getpid())
     assert used is not None and used >= 0
+
+
+def test_the_sampler_counts_the_cpu_of_a_grandchild_nobody_waits_for() -> None:
+    # The child starts a busy grandchild and never waits for it: the grandchild's CPU time
+    # never reaches this process's getrusage, but the sampler sees it while it runs.
+    busy = "import time\nend = time.process_time() + 0.6\nwhile time.process_time() < end: pass"
+    spawn = (
+        "import subprocess, sys, time\n"
+        f"subprocess.Popen([sys.executable, '-c', {busy!r}], start_new_session=True)\n"
+        "time.sleep(1.0)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", spawn])
+    with TreeSampler(child.pid, 0.05) as sampler:
+        child.wait()
+    assert sampler.cpu_seconds >= 0.4
