@@ -3,7 +3,9 @@
 run's report again; ``harness catalogue`` lists the requirements with the tests that check
 them; ``harness selftest`` turns each security check of the bundled server off in turn and
 shows which scenarios notice; ``harness load`` runs many complete logins at once on Locust
-(:mod:`harness.load`). Arguments after ``--`` go to pytest unchanged.
+(:mod:`harness.load`); ``harness guide`` walks a person through the login and 2FA journeys
+in a browser and records what they say (:mod:`harness.guide.command`). Arguments after ``--``
+go to pytest unchanged.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from harness import selftest as detection
 from harness.catalogue import Catalogue, CatalogueError
 from harness.collection import collect_tests_by_requirement
 from harness.errors import CollectionError, HarnessError
+from harness.guide import command as guide_mode
 from harness.plugin import AUTHENTICATORS, key_number, positive_seconds, shard
 from harness.report.build import build_report
 from harness.report.merge import merge_shards
@@ -206,6 +209,13 @@ def build_parser() -> argparse.ArgumentParser:
             " latency percentiles and errors",
         )
     )
+    guide_mode.add_arguments(
+        commands.add_parser(
+            "guide",
+            help="walk a person through the login and 2FA journeys in a browser, asking them"
+            " about each; stop and resume, undo at the end",
+        )
+    )
     for command in (catalogue, selftest, run, report):
         command.add_argument(
             "--catalogue",
@@ -339,6 +349,8 @@ def main(argv: list[str] | None = None) -> int:
         return report(args)
     if args.command == "load":
         return load_mode.run(args)
+    if args.command == "guide":
+        return guide_mode.run(args)
     return execute(args, argv)
 
 

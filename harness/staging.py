@@ -204,12 +204,15 @@ class AccountState:
 
 
 def read_account_state(
-    client: IndexClient, password: str, *, api_tokens: bool = True
+    client: IndexClient, password: str, *, api_tokens: bool = True, projects: bool = True
 ) -> AccountState:
     """Read the state of the account ``client`` is logged in as, re-authenticating with
     ``password`` where a page asks.
 
     :param api_tokens: the target has API tokens (the 2019 index had none, nor their page).
+    :param projects: read the projects page; False leaves :attr:`AccountState.projects` empty,
+        for a reader that never touches projects (the reference server hides them from an
+        account without 2FA, and an empty set must then never be taken as "no project").
     :raises ContractMismatch: a page did not open (not logged in, say) or lacks what the
         contract promises.
     """
@@ -226,7 +229,7 @@ def read_account_state(
         totp=removes_totp is not None,
         security_keys=frozenset(_key_forms(two_factor)),
         api_tokens=_api_tokens(client, password) if api_tokens else frozenset(),
-        projects=_projects(_open(client, PROJECTS_PAGE, password)),
+        projects=_projects(_open(client, PROJECTS_PAGE, password)) if projects else frozenset(),
         recovery_codes=_recovery_codes(two_factor),
     )
 
@@ -258,13 +261,13 @@ def restore_account(
     now = read_account_state(client, password, api_tokens=api_tokens)
     refusals: dict[str, str] = {}
     for name in sorted(now.api_tokens - before.api_tokens):
-        refusals[_token(name)] = _remove_token(client, name, password)
+        refusals[_token(name)] = remove_token(client, name, password)
     for name in sorted(now.projects - before.projects):
-        refusals[_project(name)] = _delete_project(client, name, password)
+        refusals[_project(name)] = delete_project(client, name, password)
     for label in sorted(now.security_keys - before.security_keys):
-        refusals[_key(label)] = _remove_key(client, label, password)
+        refusals[_key(label)] = remove_key(client, label, password)
     if now.totp and not before.totp:
-        refusals[_TOTP] = _remove_totp(client, password)
+        refusals[_TOTP] = remove_totp(client, password)
     after = read_account_state(client, password, api_tokens=api_tokens)
     return _differences(before, after, refusals)
 
@@ -412,7 +415,10 @@ def _refusal(client: IndexClient, answer: HtmlPage) -> str:
     return "; ".join(said) or f"the index answered {answer.status}"
 
 
-def _remove_token(client: IndexClient, name: str, password: str) -> str:
+def remove_token(client: IndexClient, name: str, password: str) -> str:
+    """Remove the API token ``name`` of the account ``client`` is logged in as, confirming
+    with ``password``; what the index said (read whatever the outcome: compare the state
+    afterwards to know whether the token went)."""
     page = _open(client, API_TOKENS, password)
     # Matched in Python rather than in a selector, where a name holding a quote would break it.
     item = next((i for i in page.select(TOKEN_ITEMS) if i["data-description"] == name), None)
@@ -423,7 +429,9 @@ def _remove_token(client: IndexClient, name: str, password: str) -> str:
     return _refusal(client, client.post(action, {**fields, "confirm_password": password}))
 
 
-def _delete_project(client: IndexClient, name: str, password: str) -> str:
+def delete_project(client: IndexClient, name: str, password: str) -> str:
+    """Delete the project ``name`` from its settings page, typing its name to confirm; what
+    the index said, or why the form was not found."""
     page = client.open_sensitive(f"/manage/project/{quote(name)}/settings/", password)
     form = page.soup.select_one("form:has(input[name=confirm_project_name])")
     if page.status != 200 or form is None:
@@ -432,13 +440,21 @@ def _delete_project(client: IndexClient, name: str, password: str) -> str:
     return _refusal(client, client.post(action, {**fields, "confirm_project_name": name}))
 
 
-def _remove_key(client: IndexClient, label: str, password: str) -> str:
+def remove_key(client: IndexClient, label: str, password: str) -> str:
+    """Remove the security key labelled ``label``, typing the label to confirm; what the index
+    said.
+
+    :raises KeyError: the two-factor page lists no key ``label``.
+    """
     page = _open(client, TWO_FACTOR_PAGE, password)
     action, fields = page.submission(_key_forms(page)[label])
     return _refusal(client, client.post(action, {**fields, "confirm_device_name": label}))
 
 
-def _remove_totp(client: IndexClient, password: str) -> str:
+def remove_totp(client: IndexClient, password: str) -> str:
+    """Remove the TOTP application, confirming with ``password``; what the index said (it
+    refuses the last second-factor method under the current policy), or that the form is
+    gone."""
     page = _open(client, TWO_FACTOR_PAGE, password)
     form = _totp_removal_form(page)
     if form is None:
