@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -30,7 +29,7 @@ from harness.load.flows import (
 from harness.load.report import LoadReport
 from harness.load.users import LoadAccount, provision
 from harness.redaction import Secret
-from harness.targets import BundledServer, Profile, Target
+from harness.targets import BundledServer, Target
 from tests.harness.test_run import RecordingProxy
 
 HARNESS = [sys.executable, "-c", "import sys; from harness.cli import main; sys.exit(main())"]
@@ -274,12 +273,11 @@ class TestReport:
         }
 
 
-@pytest.fixture(scope="module")
-def load_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
-    profile = Profile.load("reference").for_bundled_server()
-    with BundledServer(profile, tmp_path_factory.mktemp("load-server")) as server:
-        assert server.target is not None
-        yield server.target
+@pytest.fixture
+def load_target(server: BundledServer) -> Target:
+    """The module's bundled server (tests/harness/conftest.py) as the journeys' target."""
+    assert server.target is not None
+    return server.target
 
 
 class TestJourneys:
