@@ -74,12 +74,15 @@ def test_cpu_time_of_this_process_is_read() -> None:
 
 def test_the_sampler_counts_the_cpu_of_a_grandchild_nobody_waits_for() -> None:
     # The child starts a busy grandchild and never waits for it: the grandchild's CPU time
-    # never reaches this process's getrusage, but the sampler sees it while it runs.
+    # never reaches this process's getrusage, but the sampler sees it while it runs. The child
+    # stays until the grandchild is done (its output closes), however slow a loaded machine
+    # makes it, and a moment longer, so that a last sample sees all of its time.
     busy = "import time\nend = time.process_time() + 0.6\nwhile time.process_time() < end: pass"
     spawn = (
         "import subprocess, sys, time\n"
-        f"subprocess.Popen([sys.executable, '-c', {busy!r}], start_new_session=True)\n"
-        "time.sleep(1.0)\n"
+        f"busy = subprocess.Popen([sys.executable, '-c', {busy!r}], stdout=subprocess.PIPE)\n"
+        "busy.stdout.read()\n"
+        "time.sleep(0.3)\n"
     )
     child = subprocess.Popen([sys.executable, "-c", spawn])
     with TreeSampler(child.pid, 0.05) as sampler:
