@@ -52,9 +52,10 @@ def ram_gib(meminfo: str) -> float:
 
 
 def chromium_version() -> str:
+    """The version of the system Chromium the benchmarks' headless runs launch."""
     from harness.browsers import system_chromium
 
-    chromium = system_chromium()
+    chromium = system_chromium(headless=True)
     if chromium is None:
         return "not found"
     try:

@@ -361,9 +361,11 @@ class SystemBrowser:
         cls, browser_type_launch_args: dict, browser_type: BrowserType
     ) -> dict:
         """pytest-playwright's launch arguments, plus the system's Chromium when Playwright
-        has none of its own."""
+        has none of its own (its headless shell unless ``--headed``)."""
+        headless = browser_type_launch_args.get("headless", True)
         try:
-            return {**browser_type_launch_args, **browsers.launch_args(browser_type)}
+            extra = browsers.launch_args(browser_type, headless=headless)
+            return {**browser_type_launch_args, **extra}
         except HarnessError as error:
             pytest.exit(f"harness: {error}", returncode=2)
 
