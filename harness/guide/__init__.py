@@ -24,6 +24,9 @@ And what puts it in a browser:
 * :mod:`harness.guide.account`: the account's state and the undo, over HTTP with the browser's
   login;
 * :mod:`harness.guide.sandbox`: the bundled server and an account for the person on it;
+* :mod:`harness.guide.releases`: the destructive journeys' test projects, uploaded with twine;
+* :mod:`harness.guide.collaborator`: the second account the collaborator journey adds and
+  removes, made in the sandbox or given by the tester;
 * :mod:`harness.guide.html`: the session as one offline HTML page;
 * :mod:`harness.guide.command`: ``harness guide`` itself.
 """

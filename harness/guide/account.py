@@ -13,19 +13,24 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
+from bs4 import Tag
 from playwright.sync_api import Page
 
-from harness.client import IndexClient
+from harness.client import HtmlPage, IndexClient
 from harness.guide.journeys import AccountChange, ChangeKind
 from harness.redaction import Secret
 from harness.staging import (
     AccountState,
+    delete_project,
     read_account_state,
     remove_key,
     remove_totp,
 )
+
+COLLABORATORS = "#collaborators li[data-username]"
+"""A project's collaborators on its collaboration page, each with their ``data-username``."""
 
 
 @dataclass(frozen=True)
@@ -81,8 +86,10 @@ class BrowserAccount:
     def state(self) -> AccountState:
         """The account's state now.
 
-        Its API tokens and projects are left empty: no journey the guide offers touches them,
-        and the index keeps both from an account without 2FA.
+        Its API tokens are left empty: the guide removes the one token it makes (for an
+        upload) in the same step. Its projects are read when the account has a second factor,
+        and left empty otherwise: the index hides them from an account without 2FA, and
+        none can have been made without it.
 
         :raises ContractMismatch: a management page did not open (the browser is logged out).
         """
@@ -91,7 +98,11 @@ class BrowserAccount:
 
     def read(self, client: IndexClient) -> AccountState:
         """The account's state, read on ``client`` (one of :meth:`client`), as :meth:`state`."""
-        return read_account_state(client, self.account.password, api_tokens=False, projects=False)
+        password = self.account.password
+        state = read_account_state(client, password, api_tokens=False, projects=False)
+        if not (state.totp or state.security_keys):
+            return state
+        return read_account_state(client, password, api_tokens=False, projects=True)
 
 
 class GuideUndoer:
@@ -99,8 +110,9 @@ class GuideUndoer:
     is checked by reading the account again.
 
     Recovery codes cannot be un-generated (the old set stopped working when the new one was
-    made), and projects and collaborators, which no journey the guide offers makes, are left
-    to the project's pages: each is said so.
+    made): that is said so. A test project is deleted (its releases, invitations and
+    collaborators with it); a collaborator left on one is removed from it first, as the
+    journey would have, typing their username.
     """
 
     def __init__(self, account: BrowserAccount) -> None:
@@ -114,10 +126,16 @@ class GuideUndoer:
                 "recovery codes cannot be un-generated: keep the newest set the guide showed"
                 " (the older ones no longer work)"
             )
-        if change.kind in (ChangeKind.COLLABORATOR, ChangeKind.PROJECT):
-            # No journey the guide offers makes either.
-            return f"the guide does not remove a {change.kind.value}: do it on the project's page"
         with self.account.client() as client:
+            if change.kind in (ChangeKind.PROJECT, ChangeKind.COLLABORATOR):
+                if not _on_project(client, change, password):
+                    return None
+                if change.kind is ChangeKind.PROJECT:
+                    said = delete_project(client, change.name, password)
+                else:
+                    said = _remove_collaborator(client, change, password)
+                still = _on_project(client, change, password)
+                return f"the index said: {said}" if still else None
             if not _present(self.account.read(client), change):
                 return None
             if change.kind is ChangeKind.TOTP:
@@ -126,6 +144,36 @@ class GuideUndoer:
                 said = remove_key(client, change.name, password)
             still = _present(self.account.read(client), change)
         return f"the index said: {said}" if still else None
+
+
+def _collaboration(client: IndexClient, project: str, password: str) -> HtmlPage:
+    return client.open_sensitive(f"/manage/project/{quote(project)}/collaboration/", password)
+
+
+def _collaborator_item(page: HtmlPage, username: str) -> Tag | None:
+    return next((i for i in page.select(COLLABORATORS) if i["data-username"] == username), None)
+
+
+def _on_project(client: IndexClient, change: AccountChange, password: str) -> bool:
+    """Whether the test project ``change`` names is still there or, for a collaborator, still
+    lists them; a project the account has no role on (gone) answers 404."""
+    page = _collaboration(client, change.project or change.name, password)
+    if page.status == 404:
+        return False
+    return change.kind is ChangeKind.PROJECT or _collaborator_item(page, change.name) is not None
+
+
+def _remove_collaborator(client: IndexClient, change: AccountChange, password: str) -> str:
+    """Remove the collaborator ``change`` names from its project, typing their username; how
+    the index answered."""
+    page = _collaboration(client, change.project, password)
+    item = _collaborator_item(page, change.name)
+    form = item.select_one("form.delete-role-form") if item else None
+    if form is None:
+        return f"the collaborators page answered {page.status} without a form removing them"
+    action, fields = page.submission(form)
+    answer = client.post(action, {**fields, "confirm_username": change.name})
+    return f"removing them answered {answer.status}"
 
 
 def _present(state: AccountState, change: AccountChange) -> bool:

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page
@@ -27,6 +28,7 @@ from harness.accessibility import axe_violations
 from harness.client import IndexClient
 from harness.errors import HarnessError, TargetError
 from harness.guide.account import GuideAccount
+from harness.guide.collaborator import NEEDED, Collaborator
 from harness.guide.journeys import (
     KEY_LABEL,
     AccountChange,
@@ -37,18 +39,25 @@ from harness.guide.journeys import (
     StepContext,
     StepResult,
 )
+from harness.guide.releases import new_project_name, upload_releases
 from harness.guide.standins import STAND_IN_KEY, StandIns
 from harness.pages import (
+    CollaborationPage,
     IndexPage,
     LoginPage,
+    ProjectSettingsPage,
+    ProjectsPage,
     ReauthenticateForm,
     RecoveryCodeLoginPage,
     RecoveryCodesPage,
+    ReleasePage,
+    ReleasesPage,
     TotpProvisionPage,
     TwoFactorManagePage,
     TwoFactorPage,
     WebAuthnProvisionPage,
 )
+from harness.pages.css import css_string
 from harness.pages.webauthn_provision import WebAuthnError, wait_for_outcome
 from harness.staging import RECOVERY_CODES
 
@@ -59,9 +68,10 @@ MASKED = (
     "#totp_value",
     "#recovery_code_value",
     "input[type=password]",
+    "#provisioned-token",
 )
 """What a screenshot never shows: the QR code and the seed typed by hand, recovery codes, the
-code and password boxes (CSS selectors of the contract's pages)."""
+code and password boxes, a new API token (CSS selectors of the contract's pages)."""
 
 EXPECTED = "expected"
 """The check that what should have happened did."""
@@ -76,6 +86,11 @@ PERSON_KEY_TIMEOUT_MS = 5_000
 """How long the page is given to finish a key's request after the person said they touched it."""
 
 NET_ERROR = "net::ERR_"
+
+KEPT_VERSION, DELETED_VERSION = "1.0", "1.1"
+"""The releases of delete-release's test project: the one deleted, and the one that stays."""
+
+PageObject = TypeVar("PageObject", bound=IndexPage)
 
 
 @dataclass(frozen=True)
@@ -105,6 +120,8 @@ class BrowserDriver:
     :param stand_ins: the software stand-ins acting for the person (scripted session), or
         None when a person acts.
     :param accessibility: run axe-core on each page (off only in the driver's own tests).
+    :param collaborator: the second account remove-collaborator adds and removes, or None
+        when there is none (that journey's steps then say what to set).
     """
 
     def __init__(
@@ -114,13 +131,17 @@ class BrowserDriver:
         stand_ins: StandIns | None = None,
         *,
         accessibility: bool = True,
+        collaborator: Collaborator | None = None,
     ) -> None:
         self.page = page
         self.account = account
         self.stand_ins = stand_ins
         self.accessibility = accessibility
+        self.collaborator = collaborator
         self._scanned: set[tuple[str, str]] = set()
         self._codes: list[str] = []
+        self._projects: dict[str, str] = {}
+        self._made: list[AccountChange] = []
         self._handlers: dict[tuple[str, str], Handler] = {
             ("totp-setup", "open-app-setup"): self._open_app_setup,
             ("totp-setup", "read-setup-page"): self._on_provisioning_page,
@@ -142,11 +163,24 @@ class BrowserDriver:
             ("remove-method", "choose-remove"): self._choose_key_removal,
             ("remove-method", "read-confirmation"): self._key_removal_named,
             ("remove-method", "confirm-remove"): self._remove_key,
+            ("remove-collaborator", "add-collaborator"): self._add_collaborator,
+            ("remove-collaborator", "choose-remove"): self._choose_collaborator_removal,
+            ("remove-collaborator", "read-confirmation"): self._collaborator_removal_named,
+            ("remove-collaborator", "confirm-remove"): self._remove_collaborator,
+            ("delete-release", "upload-releases"): self._upload_releases,
+            ("delete-release", "choose-delete"): self._choose_release_deletion,
+            ("delete-release", "read-warning"): self._release_deletion_named,
+            ("delete-release", "confirm-delete"): self._delete_release,
+            ("delete-project", "make-project"): self._make_project,
+            ("delete-project", "choose-delete"): self._choose_project_deletion,
+            ("delete-project", "read-warning"): self._project_deletion_named,
+            ("delete-project", "confirm-delete"): self._delete_project,
         }
 
     def perform(self, step: Step, context: StepContext) -> StepResult:
         started = time.monotonic()
         handler = self._handler(context.journey.id, step.id)
+        self._made = []
         if step.action is not None and self.stand_ins is None:
             # The person acted in the browser: show them the page the guide looks at.
             self.page.bring_to_front()
@@ -174,7 +208,8 @@ class BrowserDriver:
             time.monotonic() - started,
             screenshot,
             checks,
-            seen.set_up,
+            # What the step made before it failed is there all the same, to be undone.
+            (*self._made, *seen.set_up),
             seen.removed,
         )
 
@@ -387,6 +422,116 @@ class BrowserDriver:
         change = AccountChange(ChangeKind.SECURITY_KEY, KEY_LABEL, "key-setup")
         return Seen(True, f"'{KEY_LABEL}' is gone; the page says: {said}.", removed=(change,))
 
+    def _add_collaborator(self, step: Step, context: StepContext) -> Seen:
+        username = self._collaborator_username()
+        project = self._new_project(context, (KEPT_VERSION,))
+        collaboration = self._open_sensitive(CollaborationPage(self.page, project))
+        collaboration.invite(username)
+        ReauthenticateForm(self.page).confirm_if_asked(self.account.password)
+        refused = collaboration.flashes("error")
+        if refused:
+            return Seen(False, f"The invitation of '{username}' was refused: {'; '.join(refused)}.")
+        assert self.collaborator is not None, "_collaborator_username() checked it"
+        self.collaborator.accept(project)
+        change = AccountChange(ChangeKind.COLLABORATOR, username, context.journey.id, project)
+        self._made.append(change)
+        listed = self._open_sensitive(collaboration).usernames()
+        both = {self.account.username, username} <= set(listed)
+        return Seen(both, f"The collaborators page lists {_listed(listed, 'nobody')}.")
+
+    def _choose_collaborator_removal(self, step: Step, context: StepContext) -> Seen:
+        username = self._collaborator_username()
+        collaboration = self._open_sensitive(CollaborationPage(self.page, self._project(context)))
+        form = collaboration.removal_form(username)
+        if form.count() == 0:
+            return Seen(False, f"The collaborators page lists no '{username}' to remove.")
+        form.locator("input[name=confirm_username]").focus()
+        return Seen(True, f"The removal of '{username}' asks for their username.")
+
+    def _collaborator_removal_named(self, step: Step, context: StepContext) -> Seen:
+        username = self._collaborator_username()
+        form = CollaborationPage(self.page, self._project(context)).removal_form(username)
+        return self._box_names(form, username, f"the account '{username}'")
+
+    def _remove_collaborator(self, step: Step, context: StepContext) -> Seen:
+        username = self._collaborator_username()
+        project = self._project(context)
+        collaboration = CollaborationPage(self.page, project)
+        if collaboration.removal_form(username).count() == 0:
+            return Seen(False, f"The collaborators page lists no '{username}' to remove.")
+        collaboration.remove(username, username)
+        ReauthenticateForm(self.page).confirm_if_asked(self.account.password)
+        said = "; ".join(collaboration.flashes("success"))
+        if username in self._on(collaboration).usernames():
+            errors = "; ".join(collaboration.flashes("error")) or "nothing"
+            return Seen(False, f"'{username}' is still listed; the page says: {errors}.")
+        change = AccountChange(ChangeKind.COLLABORATOR, username, context.journey.id, project)
+        actual = f"'{username}' is no longer listed; the page says: {said or 'nothing'}."
+        return Seen(bool(said), actual, removed=(change,))
+
+    def _upload_releases(self, step: Step, context: StepContext) -> Seen:
+        project = self._new_project(context, (KEPT_VERSION, DELETED_VERSION))
+        versions = self._open_sensitive(ReleasesPage(self.page, project)).versions()
+        both = {KEPT_VERSION, DELETED_VERSION} <= set(versions)
+        return Seen(both, f"The releases page of {project} lists {_listed(versions, 'none')}.")
+
+    def _choose_release_deletion(self, step: Step, context: StepContext) -> Seen:
+        release = ReleasePage(self.page, self._project(context), DELETED_VERSION)
+        box = self._open_sensitive(release).confirm_box
+        if box.count() == 0:
+            return Seen(False, f"The page of release {DELETED_VERSION} has no box asking for it.")
+        box.focus()
+        return Seen(True, f"The deletion of release {DELETED_VERSION} asks for its version.")
+
+    def _release_deletion_named(self, step: Step, context: StepContext) -> Seen:
+        release = ReleasePage(self.page, self._project(context), DELETED_VERSION)
+        return self._box_names(release.delete_form, DELETED_VERSION, f"release {DELETED_VERSION}")
+
+    def _delete_release(self, step: Step, context: StepContext) -> Seen:
+        project = self._project(context)
+        release = ReleasePage(self.page, project, DELETED_VERSION)
+        if release.confirm_box.count() == 0:
+            return Seen(False, f"The page of release {DELETED_VERSION} has no box to delete it.")
+        release.delete(DELETED_VERSION)
+        ReauthenticateForm(self.page).confirm_if_asked(self.account.password)
+        said = "; ".join(release.flashes()) or "nothing"
+        versions = self._on(ReleasesPage(self.page, project)).versions()
+        went = DELETED_VERSION not in versions and KEPT_VERSION in versions
+        actual = f"The releases page lists {_listed(versions, 'none')}; the page says: {said}."
+        return Seen(went, actual)
+
+    def _make_project(self, step: Step, context: StepContext) -> Seen:
+        project = self._new_project(context, (KEPT_VERSION,))
+        listed = self._open_sensitive(ProjectsPage(self.page)).lists(project)
+        return Seen(listed, f"Your projects {'list' if listed else 'do not list'} '{project}'.")
+
+    def _choose_project_deletion(self, step: Step, context: StepContext) -> Seen:
+        settings = self._open_sensitive(ProjectSettingsPage(self.page, self._project(context)))
+        box = settings.confirm_box
+        if box.count() == 0:
+            return Seen(False, "The project's settings have no box asking for its name.")
+        box.focus()
+        return Seen(True, "The deletion of the project asks for its name.")
+
+    def _project_deletion_named(self, step: Step, context: StepContext) -> Seen:
+        project = self._project(context)
+        form = ProjectSettingsPage(self.page, project).delete_form
+        return self._box_names(form, project, f"the project '{project}'")
+
+    def _delete_project(self, step: Step, context: StepContext) -> Seen:
+        project = self._project(context)
+        settings = ProjectSettingsPage(self.page, project)
+        if settings.confirm_box.count() == 0:
+            return Seen(False, "The project's settings have no box to delete it.")
+        settings.delete(project)
+        ReauthenticateForm(self.page).confirm_if_asked(self.account.password)
+        said = "; ".join(settings.flashes()) or "nothing"
+        if self._on(ProjectsPage(self.page)).lists(project):
+            return Seen(False, f"'{project}' is still in your projects; the page says: {said}.")
+        change = AccountChange(ChangeKind.PROJECT, project, context.journey.id)
+        actual = f"'{project}' is no longer in your projects; the page says: {said}."
+        return Seen(True, actual, removed=(change,))
+
     # Helpers.
 
     def _handler(self, journey_id: str, step_id: str) -> Handler:
@@ -397,6 +542,52 @@ class BrowserDriver:
         except KeyError:
             raise HarnessError(f"the guide cannot perform {journey_id}/{step_id}") from None
 
+    def _collaborator_username(self) -> str:
+        if self.collaborator is None:
+            raise LookupError(f"There is no second account: {NEEDED}.")
+        return self.collaborator.username()
+
+    def _new_project(self, context: StepContext, versions: tuple[str, ...]) -> str:
+        """Upload ``versions`` of a new test project, the journey's; its name.
+
+        :raises HarnessError: the upload did not go through.
+        """
+        project = new_project_name()
+        problem = upload_releases(self.page, self.account.password, project, versions)
+        # Even a failed upload may have made the project (a first wheel went up): the undo
+        # looks, and finds it gone if it never was.
+        self._made.append(AccountChange(ChangeKind.PROJECT, project, context.journey.id))
+        if problem is not None:
+            raise HarnessError(problem)
+        self._projects[context.journey.id] = project
+        return project
+
+    def _project(self, context: StepContext) -> str:
+        """The test project this journey made.
+
+        :raises LookupError: it made none (its first step did not work).
+        """
+        try:
+            return self._projects[context.journey.id]
+        except KeyError:
+            raise LookupError(
+                "The guide made no test project in this journey: its first step did not work."
+            ) from None
+
+    def _open_sensitive(self, page: PageObject) -> PageObject:
+        page.open()
+        ReauthenticateForm(self.page).confirm_if_asked(self.account.password)
+        return page
+
+    def _on(self, page: PageObject) -> PageObject:
+        """``page``, where a form just sent the browser, or opened if it went elsewhere."""
+        return page if page.current_path == page.path else self._open_sensitive(page)
+
+    def _box_names(self, form: Locator, name: str, what: str) -> Seen:
+        """Whether the confirmation box ``form`` shows ``name``, which names ``what``."""
+        named = form.count() > 0 and name in form.inner_text()
+        return Seen(named, f"The box {'names' if named else 'does not name'} {what}.")
+
     def _open_two_factor_settings(self) -> TwoFactorManagePage:
         manage = TwoFactorManagePage(self.page)
         manage.open()
@@ -404,7 +595,7 @@ class BrowserDriver:
         return manage
 
     def _key_removal_form(self) -> Locator:
-        label = _css_string(KEY_LABEL)
+        label = css_string(KEY_LABEL)
         return self.page.locator(f"form.webauthn-delete-form:has(input[name=label][value={label}])")
 
     def _press_use_security_device(self) -> None:
@@ -459,8 +650,8 @@ class BrowserDriver:
         )
 
 
-def _css_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def _listed(items: list[str], none: str) -> str:
+    return ", ".join(items) or none
 
 
 def _first_line(text: str) -> str:

@@ -3,13 +3,18 @@ session left off) to the offer to undo what the guide set up.
 
 The command puts the pieces together: the target (the bundled server as a sandbox with an
 account made for the person, or ``--base-url`` with the tester's own account from
-``HARNESS_USERNAME``/``HARNESS_PASSWORD``), the prompts (the terminal, or ``--answers``), the
-browser and page, the stand-ins of a scripted session, the browser driver, the session, the
-undo, and the check that the account ends as it started.
+``HARNESS_USERNAME``/``HARNESS_PASSWORD``), the second account of the collaborator journey
+(made in the sandbox, or given by :mod:`harness.guide.collaborator`'s variables), the prompts
+(the terminal, or ``--answers``), the browser and page, the stand-ins of a scripted session,
+the browser driver, the session, the undo, and the check that the account ends as it started.
+
+``--destructive`` adds the destructive journeys to a new session's plan; it is refused for the
+production index (:func:`harness.safety.destructive_refusal`) before anything is done.
 
 Exit status: 0 the session finished; 3 it was stopped (the same command resumes it); 2 bad
-input (an option, the answers file, the report folder's state, missing credentials), one
-line; 1 something broke on the way (the report is still written).
+input (an option, the answers file, the report folder's state, missing credentials, a
+destructive session on the production index), one line; 1 something broke on the way (the
+report is still written).
 """
 
 from __future__ import annotations
@@ -31,9 +36,10 @@ from playwright.sync_api import Page, sync_playwright
 from harness import browsers
 from harness.doctor import check_origin
 from harness.errors import HarnessError
-from harness.guide import sandbox
+from harness.guide import collaborator, sandbox
 from harness.guide.account import BrowserAccount, GuideAccount, GuideUndoer
 from harness.guide.browser import BrowserDriver
+from harness.guide.collaborator import Collaborator, SandboxCollaborator, StagingCollaborator
 from harness.guide.html import write_html
 from harness.guide.journeys import CATALOGUE, plan
 from harness.guide.prompts import (
@@ -50,6 +56,7 @@ from harness.guide.standins import StandIns
 from harness.guide.state import GuideState, GuideStateError, load, save
 from harness.guide.vault import Vault, VaultError, default_folder
 from harness.pages import IndexPage, LoginPage, TwoFactorPage
+from harness.safety import destructive_refusal
 from harness.staging import AccountState, credentials_from_environment
 
 FINISHED, BROKE, BAD_INPUT, STOPPED = 0, 1, 2, 3
@@ -91,6 +98,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="chromium",
         help="the browser to use (default: chromium; --answers needs chromium)",
     )
+    parser.add_argument(
+        "--destructive",
+        action="store_true",
+        help="a new session also removes a collaborator and deletes a release and a project,"
+        " of test projects the guide makes; on a --base-url target this is your consent,"
+        f" and removing a collaborator needs {collaborator.USERNAME} and the others (see the"
+        " README); never on the production index",
+    )
 
 
 @dataclass(frozen=True)
@@ -98,6 +113,7 @@ class _Target:
     base_url: str
     account: GuideAccount
     webauthn_encoding: str
+    collaborator: Collaborator | None
 
 
 def run(
@@ -110,8 +126,16 @@ def run(
     stdout = sys.stdout if stdout is None else stdout
     folder: Path = args.out
     try:
+        if args.destructive:
+            # Passing --destructive with a --base-url is the tester's consent; production
+            # is refused whatever they pass.
+            refusal = destructive_refusal(args.base_url, allow_destructive=True)
+            if refusal is not None:
+                raise BadInput(f"--destructive: {refusal}")
+        staging_collaborator = None
         if args.base_url:
             _check_credentials(environ)
+            staging_collaborator = _staging_collaborator(args, environ)
         prompts = _prompts(args, stdout)
         state = _state(folder, args)
         vault = Vault(state.session, default_folder(environ), folder)
@@ -119,7 +143,7 @@ def run(
         if args.base_url is None and finished:
             # Its sandbox went with its end: nothing is left to go on with or to undo.
             raise BadInput(f"the session in {folder} is finished: give another --out")
-        return _session(args, environ, folder, state, vault, prompts)
+        return _session(args, environ, folder, state, vault, prompts, staging_collaborator)
     except (BadInput, ScriptError, GuideStateError, VaultError) as error:
         print(f"harness guide: error: {error}", file=sys.stderr)
         return BAD_INPUT
@@ -156,6 +180,23 @@ def _check_credentials(environ: Mapping[str, str]) -> None:
         raise BadInput("--base-url needs your account: set HARNESS_USERNAME and HARNESS_PASSWORD")
 
 
+def _staging_collaborator(
+    args: argparse.Namespace, environ: Mapping[str, str]
+) -> StagingCollaborator | None:
+    """The tester's second account for removing a collaborator on the --base-url target.
+
+    :raises BadInput: --destructive is asked for and the account or its mailbox is not given
+        (the variables' names said), or given wrongly.
+    """
+    try:
+        found = collaborator.collaborator_from_environment(args.base_url.rstrip("/"), environ)
+    except HarnessError as error:
+        raise BadInput(str(error)) from None
+    if found is None and args.destructive:
+        raise BadInput(collaborator.NEEDED)
+    return found
+
+
 def _prompts(args: argparse.Namespace, stdout: TextIO) -> Prompts:
     if args.answers is None:
         return TerminalPrompts(stdout=stdout)
@@ -179,7 +220,7 @@ def _state(folder: Path, args: argparse.Namespace) -> GuideState:
                 " --base-url, or another --out"
             )
         return state
-    ids = [journey.id for journey in plan()]
+    ids = [journey.id for journey in plan(destructive=args.destructive)]
     state = GuideState.new(target, metadata.version("pypi-2fa-harness"), ids)
     save(folder, state)
     return state
@@ -192,9 +233,10 @@ def _session(
     state: GuideState,
     vault: Vault,
     prompts: Prompts,
+    staging_collaborator: StagingCollaborator | None,
 ) -> int:
     with ExitStack() as stack:
-        target = _target(args, environ, vault, prompts, stack)
+        target = _target(args, environ, vault, prompts, stack, staging_collaborator)
         page = _page(args, target.base_url, stack)
         stand_ins = None
         if args.answers is not None:
@@ -206,13 +248,14 @@ def _session(
         if state.account_before is None:
             state.account_before = account.state()
             save(folder, state)
-        driver = BrowserDriver(page, target.account, stand_ins)
+        driver = BrowserDriver(page, target.account, stand_ins, collaborator=target.collaborator)
         end = run_session(
             folder,
             prompts,
             driver,
             target=state.target,
             harness_version=state.harness_version,
+            destructive=args.destructive,
         )
         write_html(folder, end.state)
         if end.stopped:
@@ -236,22 +279,27 @@ def _target(
     vault: Vault,
     prompts: Prompts,
     stack: ExitStack,
+    staging_collaborator: StagingCollaborator | None,
 ) -> _Target:
     if args.base_url is None:
         started = stack.enter_context(sandbox.sandbox(vault, prompts))
         return _Target(
-            started.target.base_url, started.account, started.target.profile.webauthn_encoding
+            started.target.base_url,
+            started.account,
+            started.target.profile.webauthn_encoding,
+            SandboxCollaborator(started.target),
         )
     credentials = credentials_from_environment(environ)
     assert credentials is not None, "run() checked them"
     account = GuideAccount(credentials.username, credentials.password)
-    return _Target(args.base_url.rstrip("/"), account, "base64url")
+    return _Target(args.base_url.rstrip("/"), account, "base64url", staging_collaborator)
 
 
 def _page(args: argparse.Namespace, base_url: str, stack: ExitStack) -> Page:
     playwright = stack.enter_context(sync_playwright())
     browser_type = getattr(playwright, args.browser)
-    browser = browser_type.launch(headless=args.headless, **browsers.launch_args(browser_type))
+    extra = browsers.launch_args(browser_type, headless=args.headless)
+    browser = browser_type.launch(headless=args.headless, **extra)
     stack.callback(browser.close)
     context = browser.new_context(base_url=base_url)
     return context.new_page()

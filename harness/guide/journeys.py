@@ -129,15 +129,19 @@ class AccountChange:
     :param name: the key's label, the project's or the collaborator's name; empty for the
         authenticator app and recovery codes, which an account has one of.
     :param journey_id: the journey that set it up.
+    :param project: for a collaborator, the project they were added to; else empty.
     """
 
     kind: ChangeKind
     name: str = ""
     journey_id: str = ""
+    project: str = ""
 
     def describe(self) -> str:
-        """The change as a tester reads it: "security key 'guide test key'"."""
-        return f"{self.kind.value} '{self.name}'" if self.name else self.kind.value
+        """The change as a tester reads it: "security key 'guide test key'", "collaborator
+        'ann' of project 'guide-test-1a2b3c4d'"."""
+        described = f"{self.kind.value} '{self.name}'" if self.name else self.kind.value
+        return f"{described} of project '{self.project}'" if self.project else described
 
 
 @dataclass(frozen=True)

@@ -347,11 +347,22 @@ def _result_from_json(data: dict[str, Any]) -> StepResult:
 
 
 def _change_to_json(change: AccountChange) -> dict[str, str]:
-    return {"kind": change.kind.value, "name": change.name, "journey_id": change.journey_id}
+    return {
+        "kind": change.kind.value,
+        "name": change.name,
+        "journey_id": change.journey_id,
+        "project": change.project,
+    }
 
 
 def _change_from_json(data: dict[str, Any]) -> AccountChange:
-    return AccountChange(ChangeKind(data["kind"]), _text(data["name"]), _text(data["journey_id"]))
+    # "project" came with the destructive journeys: a state saved before them has none.
+    return AccountChange(
+        ChangeKind(data["kind"]),
+        _text(data["name"]),
+        _text(data["journey_id"]),
+        _text(data.get("project", "")),
+    )
 
 
 def _feedback_from_json(data: dict[str, Any]) -> Feedback:

@@ -7,8 +7,10 @@ import pytest
 from harness.errors import HarnessError
 from harness.guide.journeys import (
     CATALOGUE,
+    AccountChange,
     Action,
     Actor,
+    ChangeKind,
     CheckResult,
     Journey,
     Outcome,
@@ -132,6 +134,21 @@ def test_unknown_journey_is_one_line_listing_the_others() -> None:
 def test_plan_offers_destructive_journeys_only_on_request() -> None:
     assert not any(j.destructive for j in plan())
     assert [j.id for j in plan(destructive=True)] == [j.id for j in CATALOGUE]
+
+
+@pytest.mark.parametrize(
+    ("change", "described"),
+    [
+        (AccountChange(ChangeKind.TOTP), "authenticator app"),
+        (AccountChange(ChangeKind.PROJECT, "guide-test-1"), "project 'guide-test-1'"),
+        (
+            AccountChange(ChangeKind.COLLABORATOR, "ann", project="guide-test-1"),
+            "collaborator 'ann' of project 'guide-test-1'",
+        ),
+    ],
+)
+def test_a_change_reads_as_the_tester_knows_it(change: AccountChange, described: str) -> None:
+    assert change.describe() == described
 
 
 def test_findings_are_the_failed_checks() -> None:

@@ -9,10 +9,7 @@ account back as it started.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,96 +23,29 @@ from harness.guide.state import load
 from harness.report.summary import PRIVATE, SUMMARY
 from harness.staging import AccountState, read_account_state
 from harness.targets import BundledServer, Profile
+from tests.harness.conftest import (
+    PNG,
+    SCREENSHOT,
+    answers_of,
+    assert_no_secret,
+    guide_answers,
+    run_guide,
+)
 
 JOURNEYS = plan()
-PNG = b"\x89PNG\r\n\x1a\n"
-SCREENSHOT = re.compile(r"^- Screenshot: !\[[^\]]*\]\(([^)]+)\)$", re.MULTILINE)
-TOTP_SEED = re.compile(r"\b[A-Z2-7]{32}\b")
-"""A TOTP seed as the index shows it: 20 bytes in base32."""
-RECOVERY_CODE = re.compile(r"(?<![\w.])[0-9a-f]{16}(?!\w)")
-"""A recovery code of the reference server (and, by shape, the session's own id); not the
-digits after a number's decimal point."""
-RUN_TIMEOUT = 120
-
-
-def answers(*, stop_at: str | None = None) -> str:
-    """A scripted answers file: every person's step done, distinct answers per journey."""
-    lines = [
-        "[environment]",
-        'browser = "Chromium (CI)"',
-        'os = "Debian (CI)"',
-        'key = "virtual key (CI)"',
-        'app = "TotpApp (CI)"',
-        "[guide]",
-        "undo = true",
-    ]
-    if stop_at:
-        lines.append(f'stop_at = "{stop_at}"')
-    for number, item in enumerate(JOURNEYS, 1):
-        steps = ", ".join(f'{step.id} = "done"' for step in item.steps if step.action)
-        lines += [
-            f"[journeys.{item.id}]",
-            f"steps = {{ {steps} }}",
-            "worked = true",
-            f"rating = {number % 5 + 1}",
-            f'confusing = "confusing in {item.id}"',
-            f'accessibility = "screen reader note on {item.id}"',
-            f'comment = "comment on {item.id}"',
-        ]
-    return "\n".join(lines) + "\n"
-
-
-def every_answer(item_id: str) -> list[str]:
-    return [
-        f"confusing in {item_id}",
-        f"screen reader note on {item_id}",
-        f"comment on {item_id}",
-    ]
-
-
-def guide(
-    *args: str | Path, vault: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    environ = {key: value for key, value in os.environ.items() if not key.startswith("HARNESS_")}
-    environ.update({"HARNESS_GUIDE_VAULT": str(vault), **(env or {})})
-    return subprocess.run(
-        [sys.executable, "-m", "harness.cli", "guide", "--headless", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=environ,
-        timeout=RUN_TIMEOUT,
-    )
-
-
-def report_files(folder: Path) -> Iterator[Path]:
-    return (path for path in folder.rglob("*") if path.is_file())
-
-
-def assert_no_secret(folder: Path, known: list[str]) -> None:
-    session = load(folder).session
-    for path in report_files(folder):
-        content = path.read_bytes()
-        for secret in known:
-            assert secret.encode() not in content, f"a secret is in {path}"
-        if content.startswith(PNG):
-            continue
-        text = content.decode("utf-8")
-        assert "otpauth://" not in text, path
-        assert not TOTP_SEED.search(text), f"a TOTP seed is in {path}"
-        assert set(RECOVERY_CODE.findall(text)) <= {session}, f"a recovery code is in {path}"
 
 
 def test_a_scripted_session_reports_every_journey_answer_and_screenshot(tmp_path: Path) -> None:
-    (tmp_path / "answers.toml").write_text(answers(), encoding="utf-8")
+    (tmp_path / "answers.toml").write_text(guide_answers(JOURNEYS), encoding="utf-8")
     out = tmp_path / "out"
 
-    run = guide("--answers", tmp_path / "answers.toml", "--out", out, vault=tmp_path / "v")
+    run = run_guide("--answers", tmp_path / "answers.toml", "--out", out, vault=tmp_path / "v")
 
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr
     summary = (out / SUMMARY).read_text(encoding="utf-8")
     for item in JOURNEYS:
         assert f"(`{item.id}`)" in summary and item.title in summary
-        for answer in every_answer(item.id):
+        for answer in answers_of(item.id):
             assert answer in summary
     for named in ("Chromium (CI)", "Debian (CI)", "virtual key (CI)", "TotpApp (CI)"):
         assert named in summary
@@ -161,11 +91,11 @@ def test_a_stopped_session_resumes_at_its_journey_and_undo_restores_the_account(
     before = account_state(staging, account)
     env = {"HARNESS_USERNAME": account.username, "HARNESS_PASSWORD": account.password}
     stop_at, vault, out = "key-login", tmp_path / "vault", tmp_path / "out"
-    (tmp_path / "stop.toml").write_text(answers(stop_at=stop_at), encoding="utf-8")
-    (tmp_path / "go-on.toml").write_text(answers(), encoding="utf-8")
+    (tmp_path / "stop.toml").write_text(guide_answers(JOURNEYS, stop_at=stop_at), encoding="utf-8")
+    (tmp_path / "go-on.toml").write_text(guide_answers(JOURNEYS), encoding="utf-8")
     url = staging.target.base_url
 
-    first = guide(
+    first = run_guide(
         "--base-url", url, "--answers", tmp_path / "stop.toml", "--out", out, vault=vault, env=env
     )
 
@@ -176,7 +106,7 @@ def test_a_stopped_session_resumes_at_its_journey_and_undo_restores_the_account(
     held = json.loads(next(vault.glob("*.json")).read_text())
     secrets = [held["totp-seed"], *(c["privateKey"] for c in json.loads(held["key-credentials"]))]
 
-    second = guide(
+    second = run_guide(
         "--base-url", url, "--answers", tmp_path / "go-on.toml", "--out", out, vault=vault, env=env
     )
 
@@ -188,7 +118,7 @@ def test_a_stopped_session_resumes_at_its_journey_and_undo_restores_the_account(
     summary = (out / SUMMARY).read_text(encoding="utf-8")
     for item in JOURNEYS:
         assert f"(`{item.id}`)" in summary
-        for answer in every_answer(item.id):
+        for answer in answers_of(item.id):
             assert answer in summary
     # Recovery codes cannot be un-generated: the one change left, and said so.
     assert [change.kind.value for change in load(out).changes] == ["recovery codes"]
@@ -199,14 +129,14 @@ def test_a_stopped_session_resumes_at_its_journey_and_undo_restores_the_account(
 def test_a_security_finding_goes_to_the_private_file_only(tmp_path: Path) -> None:
     profile = Profile.load("reference").for_bundled_server()
     broken = (*sandbox.UNDO_NEEDS, "recovery-code-single-use")
-    (tmp_path / "answers.toml").write_text(answers(), encoding="utf-8")
+    (tmp_path / "answers.toml").write_text(guide_answers(JOURNEYS), encoding="utf-8")
     with BundledServer(profile, tmp_path / "server", broken) as server:
         assert server.target is not None
         account = AccountFactory(server.target).create(two_factor_ready=True)
         env = {"HARNESS_USERNAME": account.username, "HARNESS_PASSWORD": account.password}
         out = tmp_path / "out"
 
-        run = guide(
+        run = run_guide(
             "--base-url",
             server.target.base_url,
             "--answers",

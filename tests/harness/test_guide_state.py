@@ -117,6 +117,19 @@ class TestSaveAndResume:
         assert save(tmp_path, state) == tmp_path / STATE_FILE
         assert load(tmp_path) == state
 
+    def test_a_collaborators_project_round_trips_and_an_older_state_has_none(
+        self, tmp_path: Path
+    ) -> None:
+        state = session_with_a_journey_done()
+        state.set_up(AccountChange(ChangeKind.COLLABORATOR, "ann", "remove-collaborator", "p1"))
+        save(tmp_path, state)
+        assert load(tmp_path) == state
+        older = json.loads(state_path(tmp_path).read_text(encoding="utf-8"))
+        for change in older["changes"]:
+            del change["project"]
+        state_path(tmp_path).write_text(json.dumps(older), encoding="utf-8")
+        assert load(tmp_path).changes[-1].project == ""
+
     def test_resume_goes_on_with_the_journey_in_progress(self, tmp_path: Path) -> None:
         state = session_with_a_journey_done()
         state.begin("totp-login")
