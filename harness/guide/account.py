@@ -109,10 +109,10 @@ class GuideUndoer:
     """Removes what the guide set up, through the account's own removal forms; each removal
     is checked by reading the account again.
 
-    Recovery codes cannot be un-generated (the old set stopped working when the new one was
-    made): that is said so. A test project is deleted (its releases, invitations and
-    collaborators with it); a collaborator left on one is removed from it first, as the
-    journey would have, typing their username.
+    Recovery codes cannot be un-generated (a set made where there was none stays, and an older
+    set stopped working when the new one was made): that is said so. A test project is
+    deleted (its releases, invitations and collaborators with it); a collaborator left on one
+    is removed from it first, as the journey would have, typing their username.
     """
 
     def __init__(self, account: BrowserAccount) -> None:
@@ -124,7 +124,7 @@ class GuideUndoer:
         if change.kind is ChangeKind.RECOVERY_CODES:
             return (
                 "recovery codes cannot be un-generated: keep the newest set the guide showed"
-                " (the older ones no longer work)"
+                " (any older set no longer works)"
             )
         with self.account.client() as client:
             if change.kind in (ChangeKind.PROJECT, ChangeKind.COLLABORATOR):

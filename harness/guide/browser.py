@@ -31,6 +31,7 @@ from harness.guide.account import GuideAccount
 from harness.guide.collaborator import NEEDED, Collaborator
 from harness.guide.journeys import (
     KEY_LABEL,
+    RECOVERY_CODES_FIRST,
     AccountChange,
     ChangeKind,
     CheckResult,
@@ -48,6 +49,7 @@ from harness.pages import (
     ProjectSettingsPage,
     ProjectsPage,
     ReauthenticateForm,
+    RecoveryCodeBurnPage,
     RecoveryCodeLoginPage,
     RecoveryCodesPage,
     ReleasePage,
@@ -90,6 +92,9 @@ NET_ERROR = "net::ERR_"
 KEPT_VERSION, DELETED_VERSION = "1.0", "1.1"
 """The releases of delete-release's test project: the one deleted, and the one that stays."""
 
+SPARED_BY_SAVED_CODES = tuple(step.id for step in RECOVERY_CODES_FIRST[1:])
+"""The steps an account with recovery codes, one of them used, does not need."""
+
 PageObject = TypeVar("PageObject", bound=IndexPage)
 
 
@@ -100,6 +105,8 @@ class Seen:
 
     :param after_screenshot: done once the screenshot is taken (pressing "Use security
         device" for a person, whose browser then asks for their key).
+    :param unneeded: the later steps of the journey found not needed (see
+        :attr:`~harness.guide.journeys.StepResult.unneeded`).
     """
 
     passed: bool
@@ -108,6 +115,7 @@ class Seen:
     set_up: tuple[AccountChange, ...] = ()
     removed: tuple[AccountChange, ...] = ()
     after_screenshot: Callable[[], None] | None = field(default=None, compare=False)
+    unneeded: tuple[str, ...] = ()
 
 
 Handler = Callable[[Step, StepContext], Seen]
@@ -143,6 +151,10 @@ class BrowserDriver:
         self._projects: dict[str, str] = {}
         self._made: list[AccountChange] = []
         self._handlers: dict[tuple[str, str], Handler] = {
+            ("totp-setup", "ask-for-app-setup"): self._ask_for_app_setup,
+            ("totp-setup", "save-recovery-codes"): self._save_codes,
+            ("totp-setup", "open-code-check"): self._open_code_check,
+            ("totp-setup", "type-saved-code"): self._use_saved_code,
             ("totp-setup", "open-app-setup"): self._open_app_setup,
             ("totp-setup", "read-setup-page"): self._on_provisioning_page,
             ("totp-setup", "scan-qr-code"): self._scan_qr_code,
@@ -211,9 +223,66 @@ class BrowserDriver:
             # What the step made before it failed is there all the same, to be undone.
             (*self._made, *seen.set_up),
             seen.removed,
+            seen.unneeded,
         )
 
     # The steps, in the catalogue's order.
+
+    def _ask_for_app_setup(self, step: Step, context: StepContext) -> Seen:
+        manage = self._open_two_factor_settings()
+        if not manage.can_add_totp():
+            # No first second factor to add, so no codes first; open-app-setup says the rest.
+            actual = "The settings offer no authenticator app to add, so no codes are asked for."
+            return Seen(True, actual, unneeded=SPARED_BY_SAVED_CODES)
+        with self.page.expect_navigation():
+            self.page.click("a#add-totp")
+        ReauthenticateForm(self.page).confirm_if_asked(self.account.password)
+        where = manage.current_path
+        if where == TotpProvisionPage.path:
+            actual = (
+                "The index went on to the app's set-up: your account has recovery codes, one"
+                " of them used."
+            )
+            return Seen(True, actual, unneeded=SPARED_BY_SAVED_CODES)
+        if where not in (RecoveryCodesPage.path, RecoveryCodeBurnPage.path):
+            return Seen(False, f"The browser is on {where}, not the app's set-up or its codes.")
+        recovery = RecoveryCodesPage(self.page)
+        codes = recovery.shown_codes()
+        actual = f"The index asked for recovery codes first: the page shows {len(codes)}."
+        if not codes:
+            # The account has codes, none used (a stopped session made them, say): the index
+            # shows a set only once, and the guide cannot know the person still has it.
+            codes = recovery.generate(self.account.password, regenerate=True)
+            actual = (
+                "Your account had recovery codes, none used: the guide asked for a new set,"
+                f" since the old one is never shown again. The page shows {len(codes)}."
+            )
+        self._codes = list(codes)
+        change = AccountChange(ChangeKind.RECOVERY_CODES, journey_id=context.journey.id)
+        if not codes:
+            return Seen(False, "The page shows no recovery codes.", set_up=(change,))
+        return Seen(True, actual, set_up=(change,))
+
+    def _open_code_check(self, step: Step, context: StepContext) -> Seen:
+        burn, codes = RecoveryCodeBurnPage(self.page), RecoveryCodesPage(self.page)
+        if burn.current_path != burn.path and codes.offers_to_continue():
+            codes.continue_to_burn()
+        if burn.current_path != burn.path:
+            return Seen(False, f"The browser is on {burn.current_path}, not the code's check.")
+        labelled = self._code_box_labelled("recovery_code_value")
+        return Seen(True, "A page asks for one of the recovery codes.", (labelled,))
+
+    def _use_saved_code(self, step: Step, context: StepContext) -> Seen:
+        burn = RecoveryCodeBurnPage(self.page)
+        if self.stand_ins is not None:
+            burn.submit_code(self.stand_ins.unused_code())
+        self.page.wait_for_load_state()
+        if burn.current_path == burn.path:
+            refused = "; ".join(burn.code_errors()) or "no code was accepted"
+            return Seen(False, f"The page still asks for a code: {refused}.")
+        said = "; ".join(burn.flashes("success")) or "nothing"
+        settings = burn.current_path == TwoFactorManagePage.path
+        return Seen(settings, f"The browser is on {burn.current_path}; the page says: {said}.")
 
     def _open_app_setup(self, step: Step, context: StepContext) -> Seen:
         manage = self._open_two_factor_settings()
@@ -232,12 +301,8 @@ class BrowserDriver:
         box = self.page.locator("form.totp-form__form #totp_value").count()
         if not (qr and box):
             return Seen(False, "The set-up page lacks the QR code or the code box.")
-        labelled = self.page.locator("label[for=totp_value]").count() > 0
-        return Seen(
-            True,
-            "The set-up page shows a QR code and a box for the code.",
-            (CheckResult("code-box-labelled", labelled, "the code box has a label"),),
-        )
+        labelled = self._code_box_labelled("totp_value")
+        return Seen(True, "The set-up page shows a QR code and a box for the code.", (labelled,))
 
     def _scan_qr_code(self, step: Step, context: StepContext) -> Seen:
         provisioning = TotpProvisionPage(self.page)
@@ -593,6 +658,10 @@ class BrowserDriver:
         manage.open()
         ReauthenticateForm(self.page).confirm_if_asked(self.account.password)
         return manage
+
+    def _code_box_labelled(self, box_id: str) -> CheckResult:
+        labelled = self.page.locator(f"label[for={box_id}]").count() > 0
+        return CheckResult("code-box-labelled", labelled, "the code box has a label")
 
     def _key_removal_form(self) -> Locator:
         label = css_string(KEY_LABEL)

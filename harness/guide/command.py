@@ -25,7 +25,7 @@ import os
 import sys
 from collections.abc import Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from typing import TextIO
@@ -41,7 +41,7 @@ from harness.guide.account import BrowserAccount, GuideAccount, GuideUndoer
 from harness.guide.browser import BrowserDriver
 from harness.guide.collaborator import Collaborator, SandboxCollaborator, StagingCollaborator
 from harness.guide.html import write_html
-from harness.guide.journeys import CATALOGUE, plan
+from harness.guide.journeys import CATALOGUE, ChangeKind, plan
 from harness.guide.prompts import (
     GUIDE,
     GuideStopped,
@@ -263,7 +263,8 @@ def _session(
             return STOPPED
         offer_undo(folder, end.state, prompts, GuideUndoer(account))
         write_html(folder, end.state)
-        for line in _differences(end.state.account_before, account.state()):
+        codes_made = any(c.kind is ChangeKind.RECOVERY_CODES for c in end.state.changes)
+        for line in _differences(end.state.account_before, account.state(), codes_made):
             prompts.say(line)
     # The session is over: what the stand-ins held and the sandbox (the guide's own account,
     # nothing of the person's) are of no more use; what is left on an account is in the report.
@@ -282,7 +283,8 @@ def _target(
     staging_collaborator: StagingCollaborator | None,
 ) -> _Target:
     if args.base_url is None:
-        started = stack.enter_context(sandbox.sandbox(vault, prompts))
+        codes = not environ.get(sandbox.WITHOUT_CODES)
+        started = stack.enter_context(sandbox.sandbox(vault, prompts, recovery_codes=codes))
         return _Target(
             started.target.base_url,
             started.account,
@@ -329,11 +331,19 @@ def _sign_in(
         )
 
 
-def _differences(before: AccountState | None, after: AccountState) -> list[str]:
-    """What differs between the account before the session and now, one line each."""
+def _differences(before: AccountState | None, after: AccountState, codes_made: bool) -> list[str]:
+    """What differs between the account before the session and now, one line each.
+
+    :param codes_made: the guide made recovery codes, which no undo takes back: they are said
+        to stay, even when the account's pages cannot tell the new set from an older one.
+    """
+    codes = [_codes_stay(before)] if codes_made else []
+    if before is not None and codes_made:
+        before = replace(before, recovery_codes=after.recovery_codes)
     if before is None or before == after:
-        return ["Your account is as it was before the guide started."]
-    lines = []
+        rest = "Apart from its recovery codes, your" if codes_made else "Your"
+        return [*codes, f"{rest} account is as it was before the guide started."]
+    lines = list(codes)
     if before.totp != after.totp:
         lines.append(f"Authenticator app: {_had(before.totp)} before, {_had(after.totp)} now.")
     for label in sorted(after.security_keys - before.security_keys):
@@ -344,7 +354,22 @@ def _differences(before: AccountState | None, after: AccountState) -> list[str]:
         lines.append(f"Project '{name}' differs from before.")
     if before.recovery_codes != after.recovery_codes:
         lines.append("Recovery codes differ from before.")
-    return lines or ["Your account differs from before in its API tokens."]
+    if len(lines) == len(codes):
+        lines.append("Your account differs from before in its API tokens.")
+    return lines
+
+
+def _codes_stay(before: AccountState | None) -> str:
+    """The line saying that the recovery codes the guide made stay on the account."""
+    if before is not None and before.recovery_codes is False:
+        return (
+            "Recovery codes: your account had none before; the set the guide made stays, since"
+            " codes cannot be un-generated. Keep the newest set it showed you."
+        )
+    return (
+        "Recovery codes: the guide made a new set, which stays, since codes cannot be"
+        " un-generated; any older set no longer works. Keep the newest set it showed you."
+    )
 
 
 def _had(present: bool) -> str:

@@ -47,6 +47,7 @@ class Outcome(StrEnum):
     WORKED = "worked"
     DID_NOT = "did not work"
     SKIPPED = "skipped"
+    NOT_NEEDED = "not needed"
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,9 @@ class StepResult:
     :param checks: the automatic checks made during the step.
     :param set_up: what the step set up on the tester's account (for undo).
     :param removed: what the step removed of what the guide had set up.
+    :param unneeded: the ids of later steps of the journey this step found no need for (the
+        account already has what they would set up): the session records them as
+        :attr:`Outcome.NOT_NEEDED`, ``actual`` saying why, and waits for nobody.
     """
 
     outcome: Outcome
@@ -182,6 +186,7 @@ class StepResult:
     checks: tuple[CheckResult, ...] = field(default_factory=tuple)
     set_up: tuple[AccountChange, ...] = ()
     removed: tuple[AccountChange, ...] = ()
+    unneeded: tuple[str, ...] = ()
 
     @property
     def findings(self) -> tuple[CheckResult, ...]:
@@ -228,11 +233,44 @@ _LOG_IN_WITH_PASSWORD = harness(
     "A page asks for your second factor.",
 )
 
+RECOVERY_CODES_FIRST = (
+    harness(
+        "ask-for-app-setup",
+        "The guide opens your two-factor settings to add an authenticator app. If your"
+        " account has no recovery codes, or never used one, the index asks for them first.",
+        "Either the index goes on to the app's set-up, and nothing about codes is needed, or"
+        " a page shows your new recovery codes, each usable once.",
+    ),
+    person(
+        Action.CONFIRM,
+        "save-recovery-codes",
+        "Save the recovery codes the page shows somewhere safe, such as your password manager"
+        " or on paper: they are shown only now. Press Enter when they are saved.",
+        "You have the codes saved, away from this computer's browser.",
+    ),
+    harness(
+        "open-code-check",
+        "The guide goes on to the page that asks for one of your recovery codes.",
+        "A page asks you to type one of your recovery codes, to show you saved them.",
+    ),
+    person(
+        Action.TYPE_CODE,
+        "type-saved-code",
+        "Type one of the recovery codes you saved into the page, then press Enter. Cross it"
+        " off: it works only once.",
+        "The page says the code was accepted; your two-factor settings are shown.",
+    ),
+)
+"""The first steps of setting up a first second factor, under the index's policy: recovery
+codes saved, and one used. The first looks whether the account needs them; when it does not,
+the others are not needed."""
+
 CATALOGUE: tuple[Journey, ...] = (
     Journey(
         "totp-setup",
         "Set up your phone's authenticator app",
         (
+            *RECOVERY_CODES_FIRST,
             harness(
                 "open-app-setup",
                 "The guide opens your account's two-factor settings and starts adding an"

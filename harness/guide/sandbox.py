@@ -34,6 +34,11 @@ PROFILE = "reference"
 UNDO_NEEDS = ("last-2fa-method",)
 """The server's checks turned off in the sandbox (see the module's docstring)."""
 DESCRIPTION = "the bundled reference server (localhost), profile reference"
+WITHOUT_CODES = "HARNESS_GUIDE_SANDBOX_WITHOUT_CODES"
+"""The environment variable that, set to anything but empty, has a new sandbox account made
+without recovery codes, as a tester's own account may be: the guide then has the person save
+codes and use one before the first authenticator. For the guide's tests, and for trying that
+part of the guide; not an option, since a tester's own account needs no such switch."""
 
 
 @dataclass(frozen=True)
@@ -50,12 +55,15 @@ def server_folder(vault: Vault) -> Path:
 
 
 @contextmanager
-def sandbox(vault: Vault, prompts: Prompts) -> Iterator[Sandbox]:
+def sandbox(vault: Vault, prompts: Prompts, *, recovery_codes: bool = True) -> Iterator[Sandbox]:
     """Start the session's sandbox server (on its database of an earlier run, if any) and
     make the person's account on it, once: registered, email verified, and recovery codes
     made with one used, as the current policy asks before a first second factor. A new
     account's username and password are told to the person on the terminal, never written to
     the report.
+
+    :param recovery_codes: False makes a new account without recovery codes (see
+        :data:`WITHOUT_CODES`); an account of an earlier run is kept as it is.
 
     :raises TargetError: the server does not start.
     """
@@ -67,7 +75,8 @@ def sandbox(vault: Vault, prompts: Prompts) -> Iterator[Sandbox]:
         assert server.target is not None
         username, password = vault.get(USERNAME), vault.get(PASSWORD)
         if username is None or password is None:
-            made = AccountFactory(server.target).create(two_factor_ready=True)
+            factory = AccountFactory(server.target)
+            made = factory.create(verified=True, two_factor_ready=recovery_codes)
             username, password = made.username, Secret(made.password)
             vault.put(USERNAME, username)
             vault.put(PASSWORD, password)

@@ -1,7 +1,8 @@
 """The guided session itself, browser-free: journeys one at a time, each step narrated, the
-person waited for where only they can act, the questions after each journey, the state saved
-after every step, the report written whenever the session ends or stops, and the offer to undo
-what the guide set up on the account.
+person waited for where only they can act (and for nothing in a step an earlier one found not
+needed: the account already has what it would set up), the questions after each journey, the
+state saved after every step, the report written whenever the session ends or stops, and the
+offer to undo what the guide set up on the account.
 
 What touches the browser or the account is behind two hooks: a
 :class:`~harness.guide.journeys.StepDriver` performs (or checks) each step, and an
@@ -165,7 +166,13 @@ def _go_through(
     save(folder, state)
     number = state.plan.index(item.id) + 1
     prompts.say(f"Journey {number} of {len(state.plan)}: {item.title}.")
+    # Steps an earlier step found no need for, with the reason to record for each.
+    unneeded: dict[str, str] = {}
     for step_number, step in enumerate(item.steps, 1):
+        if step.id in unneeded:
+            state.record_step(step.id, StepResult(Outcome.NOT_NEEDED, unneeded[step.id], 0.0))
+            save(folder, state)
+            continue
         prompts.say(f"Step {step_number} of {len(item.steps)}: {step.narration}")
         prompts.say(f"What should happen: {step.expected}")
         started = clock()
@@ -176,7 +183,17 @@ def _go_through(
             result = driver.perform(step, context)
             if result.outcome is Outcome.DID_NOT:
                 prompts.say(f"That did not work: {result.actual}")
+            elif result.unneeded:
+                prompts.say(_not_needed(item, result))
+                unneeded.update(dict.fromkeys(result.unneeded, f"Not needed: {result.actual}"))
         state.record_step(step.id, replace(result, seconds=clock() - started))
         save(folder, state)
     state.finish(ask_feedback(prompts, item))
     save(folder, state)
+
+
+def _not_needed(item: Journey, result: StepResult) -> str:
+    """What the person is told when ``result`` spares them later steps of ``item``."""
+    numbers = [str(n) for n, step in enumerate(item.steps, 1) if step.id in result.unneeded]
+    steps = f"steps {', '.join(numbers)} are" if len(numbers) > 1 else f"step {numbers[0]} is"
+    return f"{result.actual} So {steps} not needed."

@@ -136,7 +136,11 @@ class GuideState:
         self.current = None
 
     def set_up(self, change: AccountChange) -> None:
-        """Record that the guide set ``change`` up on the account."""
+        """Record that the guide set ``change`` up on the account. Recovery codes are recorded
+        once, whichever journeys made them: an account has one set, each new one replacing
+        the last."""
+        if change.kind is ChangeKind.RECOVERY_CODES:
+            self.changes = [c for c in self.changes if c.kind is not ChangeKind.RECOVERY_CODES]
         if change not in self.changes:
             self.changes.append(change)
 
@@ -320,6 +324,7 @@ def _result_to_json(result: StepResult) -> dict[str, Any]:
         "checks": [asdict(check) for check in result.checks],
         "set_up": [_change_to_json(change) for change in result.set_up],
         "removed": [_change_to_json(change) for change in result.removed],
+        "unneeded": list(result.unneeded),
     }
 
 
@@ -343,6 +348,8 @@ def _result_from_json(data: dict[str, Any]) -> StepResult:
         ),
         set_up=tuple(_change_from_json(change) for change in _list(data["set_up"])),
         removed=tuple(_change_from_json(change) for change in _list(data["removed"])),
+        # "unneeded" came with the recovery codes asked for first: older states have none.
+        unneeded=tuple(map(_text, _list(data.get("unneeded", [])))),
     )
 
 

@@ -6,6 +6,8 @@ from harness.pages.base import IndexPage
 from harness.pages.reauthenticate import ReauthenticateForm
 from harness.redaction import Secret
 
+CONTINUE = "a#recovery-codes-continue"
+
 
 class RecoveryCodesPage(IndexPage):
     """`/manage/account/recovery-codes/generate` and `…/regenerate`."""
@@ -16,14 +18,23 @@ class RecoveryCodesPage(IndexPage):
         """Open the page (re-authenticating if asked) and read the eight codes it shows."""
         self.open(self.path.replace("generate", "regenerate") if regenerate else self.path)
         ReauthenticateForm(self.page).confirm_if_asked(password)
+        return self.shown_codes()
+
+    def shown_codes(self) -> list[str]:
+        """The codes the page shows (none when it says the account has codes already), each
+        a :class:`~harness.redaction.Secret`, so that reports mask them."""
         return [
             Secret(code.strip())
             for code in self.page.locator(".recovery-codes ul li code").all_inner_texts()
         ]
 
+    def offers_to_continue(self) -> bool:
+        """The page has the "Continue" link to the page that burns a code."""
+        return self.page.locator(CONTINUE).count() > 0
+
     def continue_to_burn(self) -> None:
         with self.page.expect_navigation():
-            self.page.click("a#recovery-codes-continue")
+            self.page.click(CONTINUE)
 
 
 class _RecoveryCodeForm(IndexPage):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.guide.journeys import Journey
+from harness.guide.journeys import Journey, Outcome, StepResult
 from harness.guide.state import load
 from harness.targets import BundledServer, Profile
 
@@ -30,6 +30,11 @@ TOTP_SEED = re.compile(r"\b[A-Z2-7]{32}\b")
 RECOVERY_CODE = re.compile(r"(?<![\w.])[0-9a-f]{16}(?!\w)")
 """A recovery code of the reference server (and, by shape, the session's own id); not the
 digits after a number's decimal point."""
+STILL_THE_SAME = (
+    "Apart from its recovery codes, your account is as it was before the guide started."
+)
+"""What the guide says at the end of a session whose undo removed all it could: the recovery
+codes it made stay."""
 GUIDE_TIMEOUT = 180
 """Seconds a whole scripted session may take, the destructive journeys' uploads included."""
 
@@ -85,6 +90,25 @@ def run_guide(
         env=environ,
         timeout=GUIDE_TIMEOUT,
     )
+
+
+def assert_every_step_worked(
+    folder: Path, journeys: Sequence[Journey]
+) -> dict[tuple[str, str], StepResult]:
+    """Every step of ``journeys`` in the session of the report ``folder`` worked, with a
+    screenshot there; every step's result of the session, by journey and step id."""
+    results = {
+        (record.journey_id, step.step_id): step.result
+        for record in load(folder).done
+        for step in record.steps
+    }
+    for item in journeys:
+        for step in item.steps:
+            result = results[item.id, step.id]
+            assert result.outcome is Outcome.WORKED, (item.id, step.id, result.actual)
+            assert result.screenshot is not None
+            assert (folder / result.screenshot).read_bytes().startswith(PNG)
+    return results
 
 
 def assert_no_secret(folder: Path, known: list[str]) -> None:

@@ -157,7 +157,9 @@ class TestScriptedPrompts:
                 "[journeys.key-setup] has no answer for 'rating' (How easy?)",
             ),
             (
-                lambda p: p.wait_for_person("totp-setup", journey("totp-setup").steps[0]),
+                lambda p: p.wait_for_person(
+                    "totp-setup", journey("totp-setup").step("open-app-setup")
+                ),
                 "[journeys.totp-setup] steps has no answer for the step 'open-app-setup'",
             ),
             (

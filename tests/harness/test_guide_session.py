@@ -3,6 +3,7 @@ reaches the report, a stopped session resumes at the same journey, and undo empt
 what the guide set up."""
 
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from harness.errors import HarnessError
 from harness.guide.journeys import (
     KEY_LABEL,
+    RECOVERY_CODES_FIRST,
     AccountChange,
     ChangeKind,
     Outcome,
@@ -158,7 +160,36 @@ def test_a_skipped_step_is_not_performed(tmp_path: Path) -> None:
     skip = answers(step_answer={"totp-setup/read-setup-page": "skip"})
     end = run(tmp_path / "report", prompts(tmp_path, skip), driver)
     assert "totp-setup/read-setup-page" not in driver.performed
-    assert end.state.done[0].steps[1].result.outcome is Outcome.SKIPPED
+    results = {record.step_id: record.result for record in end.state.done[0].steps}
+    assert results["read-setup-page"].outcome is Outcome.SKIPPED
+
+
+def test_steps_an_earlier_one_found_not_needed_wait_for_nobody(tmp_path: Path) -> None:
+    codes_first = [step.id for step in RECOVERY_CODES_FIRST]
+
+    class CodesSaved(StandIn):
+        def perform(self, step: Step, context: StepContext) -> StepResult:
+            result = super().perform(step, context)
+            if step.id != codes_first[0]:
+                return result
+            return replace(result, actual="Codes saved already.", unneeded=tuple(codes_first[1:]))
+
+    driver = CodesSaved()
+    # Stop, were the person waited for in a step not needed.
+    scripted = prompts(
+        tmp_path, answers(step_answer={f"totp-setup/{s}": "stop" for s in codes_first})
+    )
+    end = run(tmp_path / "report", scripted, driver)
+    assert not end.stopped
+    assert not any(f"totp-setup/{step_id}" in driver.performed for step_id in codes_first[1:])
+    results = {record.step_id: record.result for record in end.state.done[0].steps}
+    for step_id in codes_first[1:]:
+        assert results[step_id].outcome is Outcome.NOT_NEEDED
+        assert results[step_id].actual == "Not needed: Codes saved already."
+        assert results[step_id].screenshot is None
+    assert "Codes saved already. So steps 2, 3, 4 are not needed." in scripted.transcript
+    steps = len(JOURNEYS[0].steps)
+    assert not any(line.startswith(f"Step 2 of {steps}:") for line in scripted.transcript)
 
 
 def test_a_driver_error_keeps_the_state_and_report(tmp_path: Path) -> None:
