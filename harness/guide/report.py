@@ -17,7 +17,7 @@ from harness.guide.journeys import CATALOGUE, Journey, Outcome, Step, journey
 from harness.guide.state import GuideState, JourneyRecord
 from harness.redaction import known_secrets
 from harness.report.scrub import scrub_text
-from harness.report.summary import PRIVATE, PRIVATE_HEADER, SECURITY_CONTACT, SUMMARY
+from harness.report.summary import PRIVATE, SECURITY_CONTACT, SUMMARY, private_header
 
 TITLE = "# Login and 2FA: guided beta test"
 
@@ -25,6 +25,12 @@ WORKED = "worked"
 DID_NOT_WORK = "did not work"
 IN_PROGRESS = "stopped in the middle"
 NOT_DONE = "not done"
+GUIDE_PRIVATE_HEADER = private_header(
+    "An automatic check of a guided session found a security problem in the index's login or"
+    " two-factor authentication.",
+    "The screenshots of the same session (in `screenshots/`)",
+)
+"""The private file's opening: a guided session has no junit.xml, only its screenshots."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +87,7 @@ def render(state: GuideState, catalogue: Sequence[Journey] = CATALOGUE) -> Guide
     public = _scrubbed(lines)
     if not private:
         return GuideReport(public, None)
-    text = [PRIVATE_HEADER, *_environment(state), "## Security findings", ""]
+    text = [GUIDE_PRIVATE_HEADER, *_environment(state), "## Security findings", ""]
     for finding in private:
         text += [
             f"### {finding.journey.title} (`{finding.journey.id}`), step {finding.number}:"

@@ -20,17 +20,25 @@ SECURITY_CONTACT = "security@pypi.org (https://pypi.org/security/)"
 MESSAGE_LINES = 12
 """Lines of a failure's message quoted in the report; the rest is in the HTML report."""
 
-PRIVATE_HEADER = f"""\
+
+def private_header(what_failed: str, also_showing: str) -> str:
+    """The opening of a ``SECURITY-PRIVATE.md``: ``what_failed``, a sentence; ``also_showing``,
+    the other files of the same report that show the failures too."""
+    return f"""\
 # SECURITY: send this file privately
 
 **Do not post this file, or anything from it, in a public issue, chat or forum.**
 
-A security requirement of the index's login or two-factor authentication failed. Send this
-file privately to the index's security contact: for PyPI,
+{what_failed} Send this file privately to the index's security contact: for PyPI,
 {SECURITY_CONTACT}; for a staging server of your own organisation, to its
-operators. The HTML report and `junit.xml` of the same run also show these failures: share
-them only privately too.
+operators. {also_showing} also show these failures: share them only privately too.
 """
+
+
+PRIVATE_HEADER = private_header(
+    "A security requirement of the index's login or two-factor authentication failed.",
+    "The HTML report and `junit.xml` of the same run",
+)
 
 
 def write_summaries(

@@ -8,10 +8,10 @@ import pytest
 from harness.errors import HarnessError
 from harness.guide.feedback import Feedback, TesterEnvironment
 from harness.guide.journeys import CheckResult, Journey, Outcome, StepResult, journey, plan
-from harness.guide.report import render, write_report
+from harness.guide.report import GUIDE_PRIVATE_HEADER, render, write_report
 from harness.guide.state import AccountChange, ChangeKind, GuideState
 from harness.redaction import Secret
-from harness.report.summary import PRIVATE, PRIVATE_HEADER, SUMMARY
+from harness.report.summary import PRIVATE, SUMMARY
 
 FEEDBACK = {
     "totp-setup": Feedback(True, 4, "Where the code box was", "", "Quick"),
@@ -125,7 +125,8 @@ class TestSecurityFindings:
         assert SEED_LEAK.detail not in report.public
         assert f"**1 security finding.** The details are in `{PRIVATE}`" in report.public
         assert report.private is not None
-        assert report.private.startswith(PRIVATE_HEADER)
+        assert report.private.startswith(GUIDE_PRIVATE_HEADER)
+        assert "junit.xml" not in report.private
         assert "`TOTP-SEED-01`" in report.private
         assert SEED_LEAK.detail in report.private
         assert f"]({screenshot(journey('totp-setup'), 1).as_posix()})" in report.private
