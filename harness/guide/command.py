@@ -283,8 +283,7 @@ def _target(
     staging_collaborator: StagingCollaborator | None,
 ) -> _Target:
     if args.base_url is None:
-        codes = not environ.get(sandbox.WITHOUT_CODES)
-        started = stack.enter_context(sandbox.sandbox(vault, prompts, recovery_codes=codes))
+        started = stack.enter_context(sandbox.sandbox(vault, prompts))
         return _Target(
             started.target.base_url,
             started.account,

@@ -34,11 +34,6 @@ PROFILE = "reference"
 UNDO_NEEDS = ("last-2fa-method",)
 """The server's checks turned off in the sandbox (see the module's docstring)."""
 DESCRIPTION = "the bundled reference server (localhost), profile reference"
-WITHOUT_CODES = "HARNESS_GUIDE_SANDBOX_WITHOUT_CODES"
-"""The environment variable that, set to anything but empty, has a new sandbox account made
-without recovery codes, as a tester's own account may be: the guide then has the person save
-codes and use one before the first authenticator. For the guide's tests, and for trying that
-part of the guide; not an option, since a tester's own account needs no such switch."""
 
 
 @dataclass(frozen=True)
@@ -55,15 +50,12 @@ def server_folder(vault: Vault) -> Path:
 
 
 @contextmanager
-def sandbox(vault: Vault, prompts: Prompts, *, recovery_codes: bool = True) -> Iterator[Sandbox]:
+def sandbox(vault: Vault, prompts: Prompts) -> Iterator[Sandbox]:
     """Start the session's sandbox server (on its database of an earlier run, if any) and
-    make the person's account on it, once: registered, email verified, and recovery codes
-    made with one used, as the current policy asks before a first second factor. A new
-    account's username and password are told to the person on the terminal, never written to
-    the report.
-
-    :param recovery_codes: False makes a new account without recovery codes (see
-        :data:`WITHOUT_CODES`); an account of an earlier run is kept as it is.
+    make the person's account on it, once: registered and its email verified, with no
+    recovery codes yet, as a new account is, so that the person goes through saving them
+    before a first second factor as the current policy asks. A new account's username and
+    password are told to the person on the terminal, never written to the report.
 
     :raises TargetError: the server does not start.
     """
@@ -75,8 +67,7 @@ def sandbox(vault: Vault, prompts: Prompts, *, recovery_codes: bool = True) -> I
         assert server.target is not None
         username, password = vault.get(USERNAME), vault.get(PASSWORD)
         if username is None or password is None:
-            factory = AccountFactory(server.target)
-            made = factory.create(verified=True, two_factor_ready=recovery_codes)
+            made = AccountFactory(server.target).create(verified=True)
             username, password = made.username, Secret(made.password)
             vault.put(USERNAME, username)
             vault.put(PASSWORD, password)

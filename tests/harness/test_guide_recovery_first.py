@@ -1,8 +1,8 @@
-"""`harness guide` on an account without recovery codes, as a tester's own may be: before the
-authenticator app, the person saves the codes the index shows and uses one, the stand-ins acting
-for them in a scripted run. A session stopped once the codes were made, before any was used,
-resumes with a new set; the report shows those steps with their screenshots and no code, and
-the end says truthfully that the codes stay.
+"""`harness guide` on an account without recovery codes (the sandbox's, as any new account):
+before the authenticator app, the person saves the codes the index shows and uses one, the
+stand-ins acting for them in a scripted run. A session stopped once the codes were made, before
+any was used, resumes with a new set; the report shows those steps with their screenshots and
+no code, and the end says truthfully that the codes stay.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from harness.guide import sandbox
 from harness.guide.journeys import RECOVERY_CODES_FIRST, ChangeKind, journey, plan
 from harness.guide.state import load
 from harness.report.summary import SUMMARY
@@ -26,7 +25,6 @@ from tests.harness.conftest import (
 
 JOURNEYS = plan()
 CODES_FIRST = [step.id for step in RECOVERY_CODES_FIRST]
-WITHOUT_CODES = {sandbox.WITHOUT_CODES: "1"}
 
 
 def test_an_account_without_codes_saves_and_uses_one_first_even_across_a_stop(
@@ -38,7 +36,7 @@ def test_an_account_without_codes_saves_and_uses_one_first_even_across_a_stop(
     stop.write_text(guide_answers(JOURNEYS, stop_at="totp-setup"), encoding="utf-8")
     go_on.write_text(guide_answers(JOURNEYS), encoding="utf-8")
 
-    first = run_guide("--answers", stop, "--out", out, vault=vault, env=WITHOUT_CODES)
+    first = run_guide("--answers", stop, "--out", out, vault=vault)
 
     assert first.returncode == 3, first.stdout[-3000:] + first.stderr
     made = load(out)
@@ -47,7 +45,7 @@ def test_an_account_without_codes_saves_and_uses_one_first_even_across_a_stop(
     assert "The index asked for recovery codes first" in made.current.steps[0].result.actual
     assert [change.kind for change in made.changes] == [ChangeKind.RECOVERY_CODES]
 
-    second = run_guide("--answers", go_on, "--out", out, vault=vault, env=WITHOUT_CODES)
+    second = run_guide("--answers", go_on, "--out", out, vault=vault)
 
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr
     assert "Going on with 'Set up your phone's authenticator app'" in second.stdout

@@ -18,7 +18,7 @@ import pytest
 from harness.accounts import AccountFactory, TestAccount
 from harness.guide import sandbox
 from harness.guide.html import PAGE
-from harness.guide.journeys import RECOVERY_CODES_FIRST, plan
+from harness.guide.journeys import plan
 from harness.guide.state import load
 from harness.report.summary import PRIVATE, SUMMARY
 from harness.staging import AccountState, read_account_state
@@ -52,10 +52,9 @@ def test_a_scripted_session_reports_every_journey_answer_and_screenshot(tmp_path
         assert named in summary
     assert "did not work" not in summary, summary
     shots = SCREENSHOT.findall(summary)
-    # The sandbox's account has recovery codes, one used: the steps saving them are not needed.
-    spared = len(RECOVERY_CODES_FIRST) - 1
-    assert len(shots) == sum(len(item.steps) for item in JOURNEYS) - spared
-    assert summary.count("- Outcome: not needed,") == spared
+    # The sandbox's account starts without recovery codes: every step is needed, saving them too.
+    assert len(shots) == sum(len(item.steps) for item in JOURNEYS)
+    assert "- Outcome: not needed," not in summary
     for shot in shots:
         assert (out / shot).read_bytes().startswith(PNG), shot
     page = (out / PAGE).read_text(encoding="utf-8")
