@@ -239,6 +239,14 @@ class IndexClient:
         value = self.http.cookies.get("session_id")
         return None if value is None else Secret(value)
 
+    def browser_cookies(self) -> list[dict[str, str]]:
+        """This client's cookies in the form of Playwright's ``BrowserContext.add_cookies``, for
+        the target's URL: a browser given them is logged in as this client is."""
+        return [
+            {"name": c.name, "value": c.value or "", "url": self.base_url}
+            for c in self.http.cookies
+        ]
+
     def use_session_id(self, session_id: str) -> None:
         """Send ``session_id`` from now on, as a stolen or planted cookie would be sent."""
         if self.session_id is None:

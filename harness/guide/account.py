@@ -76,12 +76,7 @@ class BrowserAccount:
         try:
             yield client
         finally:
-            self.page.context.add_cookies(
-                [
-                    {"name": c.name, "value": c.value or "", "url": self.base_url}
-                    for c in client.http.cookies
-                ]
-            )
+            self.page.context.add_cookies(client.browser_cookies())
 
     def state(self) -> AccountState:
         """The account's state now.
