@@ -21,6 +21,13 @@ Limit: one argon2 verification at the server's settings (``reference_server.conf
 the server's cores, repeated, median; limit = the server's cores ÷ that time. For comparison:
 the verifications per second that threads verifying at once reach on those cores, and the CPU
 time the server and the clients spent per login.
+
+The leanest login: the same load, for the same time, against
+:mod:`benchmarks.lean_login_server`, a Flask app on waitress that does what a password + TOTP
+login must (server-side sessions rotated at each step, CSRF, argon2 at the same settings, the
+bundled server's TOTP check, one atomic update against replays) and nothing else. Its fraction
+of the same limit shows how near to the limit a server built as DESIGN.md builds the bundled
+one can come on this machine: the hash is not the only cost of a login.
 """
 
 from __future__ import annotations
@@ -29,43 +36,26 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyotp
-from argon2 import PasswordHasher
 
+from benchmarks import lean_login_server
 from benchmarks.figures import THROUGHPUT_TARGET, Figure, median, ratio
 from benchmarks.lean_client import LeanBrowser
 from benchmarks.procmem import cpu_seconds, server_pids
-from benchmarks.server import INTERVAL, bundled_target, make_totp_accounts
-from reference_server.config import ServerConfig
+from benchmarks.server import (
+    INTERVAL,
+    HashSettings,
+    TotpAccount,
+    bundled_target,
+    make_totp_accounts,
+)
 
 PASSWORD = "a password of somebody's"
-
-
-@dataclass(frozen=True)
-class HashSettings:
-    time_cost: int
-    memory_cost: int
-    parallelism: int
-
-    @classmethod
-    def of_server(cls) -> HashSettings:
-        fields = ServerConfig.__dataclass_fields__
-        return cls(
-            fields["argon2_time_cost"].default,
-            fields["argon2_memory_cost"].default,
-            fields["argon2_parallelism"].default,
-        )
-
-    def __str__(self) -> str:
-        return f"t={self.time_cost}, m={self.memory_cost} KiB, p={self.parallelism}"
-
-    def hasher(self) -> PasswordHasher:
-        return PasswordHasher(self.time_cost, self.memory_cost, parallelism=self.parallelism)
 
 
 @dataclass(frozen=True)
@@ -95,22 +85,35 @@ class CoreSplit:
 
 
 @dataclass(frozen=True)
-class ThroughputFigures:
-    clients: int
+class Load:
+    """What one load run did: complete logins by the clients in ``seconds``, and the CPU time
+    the server process and the clients spent meanwhile."""
+
     seconds: float
     flows: int
     failures: int
-    cores: CoreSplit
-    settings: HashSettings
-    verify_seconds: float | None
-    parallel_verifications_per_second: float | None
     server_cpu_seconds: float | None = None
     client_cpu_seconds: float | None = None
-    verify_cpu_seconds: float | None = None
 
     @property
     def flows_per_second(self) -> float | None:
         return ratio(self.flows, self.seconds)
+
+    def cpu_per_flow(self, seconds: float | None) -> float | None:
+        per_flow = ratio(seconds, self.flows)
+        return None if per_flow is None else per_flow * 1000
+
+
+@dataclass(frozen=True)
+class ThroughputFigures:
+    clients: int
+    cores: CoreSplit
+    settings: HashSettings
+    bundled: Load
+    verify_seconds: float | None
+    parallel_verifications_per_second: float | None
+    verify_cpu_seconds: float | None = None
+    lean: Load | None = None
 
     @property
     def limit(self) -> float | None:
@@ -118,21 +121,18 @@ class ThroughputFigures:
 
     @property
     def fraction_of_limit(self) -> float | None:
-        return ratio(self.flows_per_second, self.limit)
-
-    def cpu_per_flow(self, seconds: float | None) -> float | None:
-        per_flow = ratio(seconds, self.flows)
-        return None if per_flow is None else per_flow * 1000
+        return ratio(self.bundled.flows_per_second, self.limit)
 
     def figures(self) -> list[Figure]:
         server_cores = len(self.cores.server)
+        bundled = self.bundled
         return [
             Figure(
                 "complete logins per second (password + TOTP)",
-                self.flows_per_second,
+                bundled.flows_per_second,
                 "/s",
-                f"{self.clients} client threads for {self.seconds:.1f} s: {self.flows} logins,"
-                f" {self.failures} failed; {self.cores}",
+                f"{self.clients} client threads for {bundled.seconds:.1f} s: {bundled.flows}"
+                f" logins, {bundled.failures} failed; {self.cores}",
             ),
             Figure(
                 f"one argon2 verification ({self.settings}) on the server's cores",
@@ -162,23 +162,51 @@ class ThroughputFigures:
             ),
             Figure(
                 "server CPU per login",
-                self.cpu_per_flow(self.server_cpu_seconds),
+                bundled.cpu_per_flow(bundled.server_cpu_seconds),
                 "ms",
                 "the server process's user+system CPU time (/proc/<pid>/stat) over the load"
                 " ÷ logins; all its threads, argon2's included",
             ),
             Figure(
                 "client CPU per login",
-                self.cpu_per_flow(self.client_cpu_seconds),
+                bundled.cpu_per_flow(bundled.client_cpu_seconds),
                 "ms",
                 "this process's CPU time over the load ÷ logins (the load's clients)",
             ),
+            *self.lean_figures(),
             Figure(
                 "login throughput, fraction of the hashing limit",
                 self.fraction_of_limit,
                 "%",
                 "logins per second ÷ limit",
                 THROUGHPUT_TARGET,
+            ),
+        ]
+
+    def lean_figures(self) -> list[Figure]:
+        """The same load against the leanest login (:mod:`benchmarks.lean_login_server`)."""
+        lean = self.lean
+        if lean is None:
+            return []
+        return [
+            Figure(
+                "complete logins per second, leanest Flask login",
+                lean.flows_per_second,
+                "/s",
+                f"the same load for {lean.seconds:.1f} s against benchmarks/lean_login_server.py:"
+                f" {lean.flows} logins, {lean.failures} failed",
+            ),
+            Figure(
+                "server CPU per login, leanest Flask login",
+                lean.cpu_per_flow(lean.server_cpu_seconds),
+                "ms",
+                "as for the bundled server",
+            ),
+            Figure(
+                "leanest Flask login, fraction of the hashing limit",
+                ratio(lean.flows_per_second, self.limit),
+                "%",
+                "for comparison: how near the limit a server built as the bundled one can come",
             ),
         ]
 
@@ -235,69 +263,78 @@ def parallel_verifications(settings: HashSettings, threads: int, seconds: float 
     return total / (time.perf_counter() - start)
 
 
+def drive_load(
+    base_url: str,
+    accounts: Sequence[TotpAccount],
+    server_pid: int,
+    cores: CoreSplit,
+    seconds: float,
+    clients: int,
+) -> Load:
+    """``clients`` threads, two of ``accounts`` each, logging in for ``seconds``; the server
+    process ``server_pid`` pinned to the server's cores, the clients to theirs."""
+    if len(accounts) < 2 * clients:
+        raise ValueError(f"{clients} clients need {2 * clients} accounts, not {len(accounts)}")
+    pin_process(server_pid, cores.server)
+    start_time = int(time.time()) + 3600
+    lock = threading.Lock()
+    counts = {"flows": 0, "failures": 0}
+    stop = threading.Event()
+
+    def client(index: int) -> None:
+        browser = LeanBrowser(base_url)
+        mine = accounts[2 * index : 2 * index + 2]
+        turn = 0
+        while not stop.is_set():
+            account = mine[turn % 2]
+            turn += 1
+            when = start_time + turn * INTERVAL
+            try:
+                browser.set_totp_clock(account.username, when)
+                browser.log_in(account, pyotp.TOTP(account.secret).at(when))
+                outcome = "flows"
+            except Exception:  # counted and reported, never hidden
+                browser.close()
+                browser = LeanBrowser(base_url)
+                outcome = "failures"
+            if not stop.is_set():
+                with lock:
+                    counts[outcome] += 1
+        browser.close()
+
+    with pinned(cores.clients):
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+        server_cpu = cpu_seconds(server_pid)
+        client_cpu = time.process_time()
+        start = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        time.sleep(seconds)
+        stop.set()
+        elapsed = time.perf_counter() - start
+        client_cpu = time.process_time() - client_cpu
+        now = cpu_seconds(server_pid)
+        server_cpu = None if now is None or server_cpu is None else now - server_cpu
+        for thread in threads:
+            thread.join()
+    return Load(elapsed, counts["flows"], counts["failures"], server_cpu, client_cpu)
+
+
 def measure(seconds: float = 20.0, clients: int = 8) -> ThroughputFigures:
     cores = CoreSplit.halves()
     settings = HashSettings.of_server()
-    start_time = int(time.time()) + 3600
     with bundled_target() as target:
         accounts = make_totp_accounts(target, 2 * clients)
         servers = server_pids()
         if len(servers) != 1:
             raise RuntimeError(f"expected one bundled server process, found {len(servers)}")
-        pin_process(servers[0], cores.server)
-        lock = threading.Lock()
-        counts = {"flows": 0, "failures": 0}
-        stop = threading.Event()
-
-        def client(index: int) -> None:
-            browser = LeanBrowser(target.base_url)
-            mine = accounts[2 * index : 2 * index + 2]
-            turn = 0
-            while not stop.is_set():
-                account = mine[turn % 2]
-                turn += 1
-                when = start_time + turn * INTERVAL
-                try:
-                    browser.set_totp_clock(account.username, when)
-                    browser.log_in(account, pyotp.TOTP(account.secret).at(when))
-                    outcome = "flows"
-                except Exception:  # counted and reported, never hidden
-                    browser.close()
-                    browser = LeanBrowser(target.base_url)
-                    outcome = "failures"
-                if not stop.is_set():
-                    with lock:
-                        counts[outcome] += 1
-            browser.close()
-
-        with pinned(cores.clients):
-            threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-            server_cpu = cpu_seconds(servers[0])
-            client_cpu = time.process_time()
-            start = time.perf_counter()
-            for thread in threads:
-                thread.start()
-            time.sleep(seconds)
-            stop.set()
-            elapsed = time.perf_counter() - start
-            client_cpu = time.process_time() - client_cpu
-            now = cpu_seconds(servers[0])
-            server_cpu = None if now is None or server_cpu is None else now - server_cpu
-            for thread in threads:
-                thread.join()
+        bundled = drive_load(target.base_url, accounts, servers[0], cores, seconds, clients)
+    lean_ones = lean_login_server.lean_accounts(2 * clients, PASSWORD)
+    with lean_login_server.started(lean_ones, settings.hasher()) as server:
+        lean = drive_load(server.base_url, lean_ones, server.pid, cores, seconds, clients)
     with pinned(cores.server):
         verify, verify_cpu = time_one_verification(settings)
         per_second = parallel_verifications(settings, 2 * len(cores.server))
     return ThroughputFigures(
-        clients,
-        elapsed,
-        counts["flows"],
-        counts["failures"],
-        cores,
-        settings,
-        verify,
-        per_second,
-        server_cpu,
-        client_cpu,
-        verify_cpu,
+        clients, cores, settings, bundled, verify, per_second, verify_cpu, lean
     )

@@ -10,8 +10,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from argon2 import PasswordHasher
+
 from harness.accounts import AccountFactory
 from harness.targets import BundledServer, Profile, Target
+from reference_server.config import ServerConfig
 
 INTERVAL = 30
 
@@ -23,6 +26,28 @@ class TotpAccount:
     username: str
     password: str
     secret: str
+
+
+@dataclass(frozen=True)
+class HashSettings:
+    time_cost: int
+    memory_cost: int
+    parallelism: int
+
+    @classmethod
+    def of_server(cls) -> HashSettings:
+        fields = ServerConfig.__dataclass_fields__
+        return cls(
+            fields["argon2_time_cost"].default,
+            fields["argon2_memory_cost"].default,
+            fields["argon2_parallelism"].default,
+        )
+
+    def __str__(self) -> str:
+        return f"t={self.time_cost}, m={self.memory_cost} KiB, p={self.parallelism}"
+
+    def hasher(self) -> PasswordHasher:
+        return PasswordHasher(self.time_cost, self.memory_cost, parallelism=self.parallelism)
 
 
 @contextlib.contextmanager

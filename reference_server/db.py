@@ -48,7 +48,7 @@ def make_engine(url: str) -> Engine:
     except (ArgumentError, ImportError) as exc:
         raise DatabaseError(f"cannot use database URL {url!r}: {exc}") from exc
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        event.listen(engine, "connect", _sqlite_wal)
+        event.listen(engine, "connect", use_wal)
     try:
         Base.metadata.create_all(engine)
     except SQLAlchemyError as exc:
@@ -58,7 +58,7 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def _sqlite_wal(dbapi_connection: Any, _record: object) -> None:
+def use_wal(dbapi_connection: Any, _record: object) -> None:
     """Put a SQLite file in write-ahead-log mode, synchronised to disk at checkpoints only.
 
     In the default rollback-journal mode every commit syncs the file (several commits per

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import itertools
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pyotp
 import pytest
 
 from benchmarks.lean_client import LeanBrowser, LoginFailed
-from benchmarks.server import INTERVAL, TotpAccount, bundled_target, make_totp_accounts
+from benchmarks.server import TotpAccount, bundled_target, make_totp_accounts
 from harness.targets import Target
 
-START = int(time.time()) + 3600
-STEPS = itertools.count(1)
+FreshStep = Callable[[LeanBrowser, TotpAccount], int]
 
 
 @pytest.fixture(scope="module")
@@ -24,39 +21,29 @@ def target() -> Iterator[Target]:
 
 
 @pytest.fixture(scope="module")
+def lean_base_url(target: Target) -> str:
+    return target.base_url
+
+
+@pytest.fixture(scope="module")
 def account(target: Target) -> TotpAccount:
     (made,) = make_totp_accounts(target, 1)
     return made
 
 
-@pytest.fixture
-def lean(target: Target) -> Iterator[LeanBrowser]:
-    """A lean client (not named ``browser``: that is pytest-playwright's fixture)."""
-    client = LeanBrowser(target.base_url)
-    yield client
-    client.close()
-
-
-def a_fresh_step(client: LeanBrowser, account: TotpAccount) -> int:
-    """Move the account's TOTP clock to a step not used before; that step's time."""
-    when = START + INTERVAL * next(STEPS)
-    client.set_totp_clock(account.username, when)
-    return when
-
-
 def test_a_complete_login_succeeds_and_the_session_is_logged_in(
-    lean: LeanBrowser, account: TotpAccount
+    lean: LeanBrowser, account: TotpAccount, fresh_step: FreshStep
 ) -> None:
-    when = a_fresh_step(lean, account)
+    when = fresh_step(lean, account)
     lean.log_in(account, pyotp.TOTP(account.secret).at(when))
     status, location, _ = lean.send("GET", "/manage/account/")
     assert (status, location) == (200, "")
 
 
 def test_the_same_code_twice_is_refused_at_the_totp_step(
-    lean: LeanBrowser, account: TotpAccount
+    lean: LeanBrowser, account: TotpAccount, fresh_step: FreshStep
 ) -> None:
-    when = a_fresh_step(lean, account)
+    when = fresh_step(lean, account)
     code = pyotp.TOTP(account.secret).at(when)
     lean.log_in(account, code)
     with pytest.raises(LoginFailed, match="the TOTP step answered 200"):

@@ -16,10 +16,11 @@ from benchmarks.figures import (
     format_value,
     ratio,
 )
-from benchmarks.login_throughput import CoreSplit, HashSettings, ThroughputFigures
+from benchmarks.login_throughput import CoreSplit, Load, ThroughputFigures
 from benchmarks.machine import Machine, cpu_model, ram_gib
 from benchmarks.protocol_overhead import ProtocolFigures
 from benchmarks.results import Section, render
+from benchmarks.server import HashSettings
 from benchmarks.speedup import SpeedupFigures, SuiteRun, summary_of
 
 MACHINE = Machine("Test CPU 9000", 2, 23.5, "3.11.7", "Chromium 1.0", "1.65.2", "Linux", "today")
@@ -89,20 +90,34 @@ class TestRatios:
     def test_throughput_is_a_fraction_of_cores_over_one_verification(self) -> None:
         figures = ThroughputFigures(
             clients=8,
-            seconds=10.0,
-            flows=700,
-            failures=0,
             cores=CoreSplit(frozenset({2, 3}), frozenset({0, 1})),
             settings=HashSettings(6, 1024, 6),
+            bundled=Load(seconds=10.0, flows=700, failures=0, server_cpu_seconds=7.0),
             verify_seconds=0.02,
             parallel_verifications_per_second=90.0,
-            server_cpu_seconds=7.0,
         )
-        assert figures.flows_per_second == 70.0
+        assert figures.bundled.flows_per_second == 70.0
         assert figures.limit == 100.0  # the server's two cores ÷ 20 ms
         assert figures.fraction_of_limit == 0.7
-        assert figures.cpu_per_flow(figures.server_cpu_seconds) == 10.0
+        assert figures.bundled.cpu_per_flow(figures.bundled.server_cpu_seconds) == 10.0
         assert figures.figures()[-1].met is True
+
+    def test_the_leanest_login_is_set_against_the_same_limit_without_a_target(self) -> None:
+        figures = ThroughputFigures(
+            clients=8,
+            cores=CoreSplit(frozenset({1}), frozenset({0})),
+            settings=HashSettings(6, 1024, 6),
+            bundled=Load(seconds=10.0, flows=300, failures=0),
+            verify_seconds=0.01,
+            parallel_verifications_per_second=90.0,
+            lean=Load(seconds=10.0, flows=550, failures=0, server_cpu_seconds=9.9),
+        )
+        by_name = {figure.name: figure for figure in figures.figures()}
+        lean = by_name["leanest Flask login, fraction of the hashing limit"]
+        assert (lean.value, lean.target) == (0.55, None)
+        assert by_name["server CPU per login, leanest Flask login"].shown() == "18.0 ms"
+        assert figures.fraction_of_limit == 0.3
+        assert figures.figures()[-1].target is not None
 
     def test_the_server_gets_the_upper_half_of_the_cores_and_the_clients_the_rest(self) -> None:
         assert CoreSplit.halves({0, 1}) == CoreSplit(frozenset({1}), frozenset({0}))
