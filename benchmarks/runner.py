@@ -6,6 +6,7 @@ Usage::
     python -m benchmarks --only protocol browser         # some of them
     python -m benchmarks --suite-paths scenarios         # figure 1 and 5 on the whole suite
     python -m benchmarks --repeat 30 --results /tmp/r.md
+    python -m benchmarks --only speedup --turns 3       # each side of figure 1 three times
 
 Benchmarks: ``speedup`` (suite wall time, 1 vs N workers), ``browser`` (harness vs bare
 Playwright per scenario), ``protocol`` (harness vs bare requests per scenario),
@@ -58,6 +59,17 @@ MODULES = {
 DEFAULT_RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
 
+def at_least_one(text: str) -> int:
+    """An argparse type: a whole number, 1 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m benchmarks", description="Measure the harness; write RESULTS.md."
@@ -99,6 +111,13 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--workers", type=int, default=None, help="N of figure 1 (default: the machine's cores)"
+    )
+    p.add_argument(
+        "--turns",
+        type=at_least_one,
+        default=speedup.TURNS,
+        metavar="N",
+        help="runs of each side of figure 1, in turns (default %(default)s)",
     )
     p.add_argument(
         "--results",
@@ -153,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     speedup_result: list[speedup.SpeedupFigures] = []
 
     def measure_speedup() -> speedup.SpeedupFigures:
-        result = speedup.measure(paths, args.workers, memory="memory" in chosen)
+        result = speedup.measure(paths, args.workers, "memory" in chosen, args.turns)
         speedup_result.append(result)
         return result
 

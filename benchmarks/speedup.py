@@ -13,8 +13,9 @@ the number of cores. The CPU time bounds the speed-up from above: the N-worker r
 before its CPU time ÷ the cores has passed, so no speed-up passes the 1-worker time ÷ that
 (the ceiling). A single worker already keeps more than one core busy much of the time (its
 browser, its server and pytest work at once), which is what lowers the ceiling on a 2-core
-machine. The two runs follow each other, so other work on the machine can weigh on one more
-than on the other.
+machine. The runs take turns (1 worker, N workers, 1, N…; ``--turns``, default 2) and each
+side's figure is the median of its runs, each turn's own speed-up shown beside it: other work
+on the machine weighs on one run more than on another.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from benchmarks.figures import SPEEDUP_TARGET, Figure, ratio
+from benchmarks.figures import SPEEDUP_TARGET, Figure, format_value, median, ratio
 from benchmarks.procmem import TreeSampler
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -40,6 +41,9 @@ DEFAULT_SUITE = (
     "scenarios/journeys/test_journeys_browser.py",
     "scenarios/webauthn/test_webauthn_browser.py",
 )
+# The two sides' times move with whatever else the machine does (on this one, from run to run
+# of the whole suite, the 1-worker time by a fifth): each side runs twice, in turns.
+TURNS = 2
 _SUMMARY = re.compile(r"^=*\s*(\d+ (passed|failed|error|skipped).*?)\s*=*$", re.MULTILINE)
 
 
@@ -91,68 +95,96 @@ class MemoryFigures:
 
 @dataclass(frozen=True)
 class SpeedupFigures:
+    """The suite's runs on one worker and on N, taken in turns (1, N, 1, N…)."""
+
     paths: tuple[str, ...]
     workers: int
-    single: SuiteRun
-    parallel: SuiteRun
+    singles: tuple[SuiteRun, ...]
+    parallels: tuple[SuiteRun, ...]
     memory: MemoryFigures | None = None
     cores: int = os.cpu_count() or 1
 
     @property
+    def single_seconds(self) -> float | None:
+        return median([run.seconds for run in self.singles])
+
+    @property
+    def parallel_seconds(self) -> float | None:
+        return median([run.seconds for run in self.parallels])
+
+    @property
     def speedup(self) -> float | None:
-        return ratio(self.single.seconds, self.parallel.seconds)
+        return ratio(self.single_seconds, self.parallel_seconds)
+
+    @property
+    def pair_speedups(self) -> list[float | None]:
+        """Each turn's own speed-up: its 1-worker time ÷ the N-worker time that followed."""
+        turns = zip(self.singles, self.parallels, strict=True)
+        return [ratio(single.seconds, parallel.seconds) for single, parallel in turns]
 
     @property
     def ceiling(self) -> float | None:
-        """The most speed-up the N-worker run's CPU time allows on this machine's cores."""
-        fastest = ratio(self.parallel.cpu_seconds, self.cores)
-        return ratio(self.single.seconds, fastest)
+        """The most speed-up the N-worker runs' CPU time allows on this machine's cores."""
+        cpu = median([run.cpu_seconds for run in self.parallels if run.cpu_seconds is not None])
+        return ratio(self.single_seconds, ratio(cpu, self.cores))
 
     def figures(self) -> list[Figure]:
         suite = " ".join(self.paths)
         command = f"python -m pytest {suite} -p no:cacheprovider -q"
+        single, parallel = self.singles[-1], self.parallels[-1]
+        turns = len(self.singles)
         return [
             Figure(
-                f"suite wall time, 1 worker ({self.single.summary})",
-                self.single.seconds,
+                f"suite wall time, 1 worker ({single.summary})",
+                self.single_seconds,
                 "s",
-                f"`{command} -p no:xdist`, exit {self.single.returncode}",
+                f"`{command} -p no:xdist`, median of {turns} run(s): {_runs(self.singles)}",
             ),
             Figure(
-                f"suite wall time, {self.workers} workers ({self.parallel.summary})",
-                self.parallel.seconds,
+                f"suite wall time, {self.workers} workers ({parallel.summary})",
+                self.parallel_seconds,
                 "s",
-                f"`{command} -n {self.workers} --dist=worksteal`, exit {self.parallel.returncode}",
+                f"`{command} -n {self.workers} --dist=worksteal`, median of {turns} run(s):"
+                f" {_runs(self.parallels)}",
             ),
             Figure(
                 f"speed-up with {self.workers} workers",
                 self.speedup,
                 "x",
-                "1-worker time ÷ N-worker time, both runs in this benchmark run",
+                "median 1-worker time ÷ median N-worker time, all runs in this benchmark run;"
+                " each turn's own: "
+                + ", ".join(format_value(value, "x") for value in self.pair_speedups),
                 SPEEDUP_TARGET,
             ),
             Figure(
                 "cores busy on average, 1 worker",
-                self.single.cores_busy,
+                median([r.cores_busy for r in self.singles if r.cores_busy is not None]),
                 "x",
-                f"CPU time ÷ wall time of the 1-worker run ({_seconds(self.single.cpu_seconds)}"
-                " of CPU)",
+                f"CPU time ÷ wall time of the 1-worker runs ({_cpu(self.singles)} of CPU)",
             ),
             Figure(
                 f"cores busy on average, {self.workers} workers",
-                self.parallel.cores_busy,
+                median([r.cores_busy for r in self.parallels if r.cores_busy is not None]),
                 "x",
-                f"CPU time ÷ wall time of the N-worker run ({_seconds(self.parallel.cpu_seconds)}"
-                " of CPU)",
+                f"CPU time ÷ wall time of the N-worker runs ({_cpu(self.parallels)} of CPU)",
             ),
             Figure(
                 f"speed-up ceiling set by CPU time on {self.cores} cores",
                 self.ceiling,
                 "x",
-                "1-worker time ÷ (N-worker CPU time ÷ cores): no N-worker run on this machine"
-                " can go faster than its CPU time allows",
+                "median 1-worker time ÷ (median N-worker CPU time ÷ cores): no N-worker run on"
+                " this machine can go faster than its CPU time allows",
             ),
         ]
+
+
+def _runs(runs: Sequence[SuiteRun]) -> str:
+    """ "331.9 s (exit 0), 346.8 s (exit 0)" """
+    return ", ".join(f"{run.seconds:.1f} s (exit {run.returncode})" for run in runs)
+
+
+def _cpu(runs: Sequence[SuiteRun]) -> str:
+    return ", ".join(_seconds(run.cpu_seconds) for run in runs)
 
 
 def _seconds(value: float | None) -> str:
@@ -198,13 +230,27 @@ def run_suite(
 
 
 def measure(
-    paths: Sequence[str] = DEFAULT_SUITE, workers: int | None = None, memory: bool = True
+    paths: Sequence[str] = DEFAULT_SUITE,
+    workers: int | None = None,
+    memory: bool = True,
+    turns: int = TURNS,
 ) -> SpeedupFigures:
+    """``turns`` times: the suite on one worker, then on N; memory from the first N-worker
+    run."""
     workers = workers or os.cpu_count() or 1
-    single, _ = run_suite(paths, 0)
-    parallel, sampler = run_suite(paths, workers)
+    singles, parallels, samplers = [], [], []
+    for _ in range(turns):
+        single, _ = run_suite(paths, 0)
+        parallel, sampler = run_suite(paths, workers)
+        singles.append(single)
+        parallels.append(parallel)
+        samplers.append(sampler)
     return SpeedupFigures(
-        tuple(paths), workers, single, parallel, memory_of(sampler) if memory else None
+        tuple(paths),
+        workers,
+        tuple(singles),
+        tuple(parallels),
+        memory_of(samplers[0]) if memory else None,
     )
 
 

@@ -66,7 +66,10 @@ class TestRatios:
 
     def test_speedup_is_one_worker_over_n_workers(self) -> None:
         figures = SpeedupFigures(
-            ("scenarios/totp",), 2, SuiteRun(0, 100.0, 0, "9 passed"), SuiteRun(2, 50.0, 0, "9")
+            ("scenarios/totp",),
+            2,
+            (SuiteRun(0, 100.0, 0, "9 passed"),),
+            (SuiteRun(2, 50.0, 0, "9"),),
         )
         assert figures.speedup == 2.0
         speedup = next(f for f in figures.figures() if f.name == "speed-up with 2 workers")
@@ -75,12 +78,24 @@ class TestRatios:
     def test_the_ceiling_is_what_the_n_worker_runs_cpu_time_allows(self) -> None:
         single = SuiteRun(0, 300.0, 0, "9 passed", cpu_seconds=420.0)
         parallel = SuiteRun(2, 240.0, 0, "9 passed", cpu_seconds=460.0)
-        figures = SpeedupFigures(("scenarios",), 2, single, parallel, cores=2)
+        figures = SpeedupFigures(("scenarios",), 2, (single,), (parallel,), cores=2)
         assert single.cores_busy == 1.4
         assert figures.ceiling == 300.0 / 230.0
         shown = {f.name: f.shown() for f in figures.figures()}
         assert shown["speed-up ceiling set by CPU time on 2 cores"] == "1.30x"
         assert shown["cores busy on average, 2 workers"] == "1.92x"
+
+    def test_several_turns_give_each_side_its_median_and_each_turn_its_own_speedup(
+        self,
+    ) -> None:
+        singles = (SuiteRun(0, 300.0, 0, "9 passed"), SuiteRun(0, 360.0, 0, "9 passed"))
+        parallels = (SuiteRun(2, 200.0, 0, "9 passed"), SuiteRun(2, 200.0, 0, "9 passed"))
+        figures = SpeedupFigures(("scenarios",), 2, singles, parallels, cores=2)
+        assert figures.speedup == 330.0 / 200.0
+        assert figures.pair_speedups == [1.5, 1.8]
+        speedup = next(f for f in figures.figures() if f.name == "speed-up with 2 workers")
+        assert speedup.how.endswith("each turn's own: 1.50x, 1.80x")
+        assert speedup.met is True
 
     def test_protocol_overhead_is_harness_over_bare(self) -> None:
         figures = ProtocolFigures(5, harness_seconds=0.3, bare_seconds=0.2)
