@@ -229,8 +229,9 @@ def create_app(engine: Engine, hasher: PasswordHasher) -> Flask:
     @app.route("/account/two-factor/", methods=["GET", "POST"])
     def two_factor() -> Response | str:
         sid, data = open_session()
-        token = request.query_string.decode("ascii", "replace")
-        if "pending" not in data or not hmac.compare_digest(token, data["token"]):
+        if "pending" not in data or not hmac.compare_digest(
+            request.query_string, data["token"].encode()
+        ):
             return redirect("/account/login/", 303)
         if request.method == "GET":
             return render_template("two_factor.html", csrf_token=data["csrf_token"])

@@ -76,6 +76,16 @@ def test_a_form_without_the_sessions_csrf_token_is_refused(lean: LeanBrowser) ->
     assert status == 400
 
 
+def test_a_two_factor_link_not_of_the_session_goes_back_to_the_login(
+    lean: LeanBrowser, accounts: list[TotpAccount]
+) -> None:
+    token = lean.form_token("/account/login/")
+    form = {"csrf_token": token, "username": accounts[0].username, "password": PASSWORD}
+    status, location, _ = lean.send("POST", "/account/login/", form)
+    assert (status, location.split("?")[0]) == (303, "/account/two-factor/")
+    assert lean.send("GET", "/account/two-factor/?forged")[:2] == (303, "/account/login/")
+
+
 def test_the_server_stops_with_its_context(accounts: list[TotpAccount]) -> None:
     with lean_login_server.started(accounts, HashSettings.of_server().hasher()) as started:
         LeanBrowser(started.base_url).form_token("/account/login/")
