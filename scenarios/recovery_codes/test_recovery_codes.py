@@ -10,6 +10,9 @@ from harness.client import RECOVERY_CODE_FORM, IndexClient, at_once
 from harness.mail import Mailbox
 
 pytestmark = [pytest.mark.protocol, pytest.mark.needs("recovery_codes")]
+# Each round of the concurrent-use race costs its account one failed second factor (the
+# loser's), and Warehouse's limit is 5 per user in 5 minutes: four rounds an account.
+RACE_ROUNDS_PER_ACCOUNT = 4
 
 
 @pytest.fixture
@@ -21,6 +24,28 @@ def recovery_login(client: IndexClient, account: TestAccount, code: str):
     return client.recovery_code_login(
         client.password_step(account.username, account.password), code
     )
+
+
+def race_one_code(account: TestAccount, make_client) -> None:
+    """Two clients send one fresh code of ``account`` at once: exactly one is let in."""
+    clients = [make_client(), make_client()]
+    # Each client opens its recovery-code page first, so that only the two posts race: a page
+    # opened after the other client's login would already be void.
+    forms = [
+        c.recovery_code_page(c.password_step(account.username, account.password)) for c in clients
+    ]
+    code = account.unused_recovery_code()
+    pages = at_once(
+        *(
+            partial(c.submit_page, form, RECOVERY_CODE_FORM, recovery_code_value=code)
+            for c, form in zip(clients, forms, strict=True)
+        )
+    )
+    answers = [(page.status, page.location) for page in pages]
+    # The loser is refused as a used code (200 with an error) or, when the winner's login came
+    # first, because its pending login was voided by that login (303 to the login page).
+    assert answers.count((303, "/manage/account/")) == 1, answers
+    assert sum(c.get("/manage/account/").status == 200 for c in clients) == 1
 
 
 class TestGenerate:
@@ -84,26 +109,15 @@ class TestRecoveryLogin:
         assert again.get("/manage/account/").status == 303
 
     @pytest.mark.requirement("RECOVERY-CONCURRENT-01")
-    def test_one_code_sent_twice_at_once_logs_in_only_once(self, account, make_client) -> None:
-        clients = [make_client(), make_client()]
-        # Each client opens its recovery-code page first, so that only the two posts race: a
-        # page opened after the other client's login would already be void.
-        forms = [
-            c.recovery_code_page(c.password_step(account.username, account.password))
-            for c in clients
-        ]
-        code = account.unused_recovery_code()
-        pages = at_once(
-            *(
-                partial(c.submit_page, form, RECOVERY_CODE_FORM, recovery_code_value=code)
-                for c, form in zip(clients, forms, strict=True)
-            )
-        )
-        answers = [(page.status, page.location) for page in pages]
-        # The loser is refused as a used code (200 with an error) or, when the winner's login came
-        # first, because its pending login was voided by that login (303 to the login page).
-        assert answers.count((303, "/manage/account/")) == 1, answers
-        assert sum(c.get("/manage/account/").status == 200 for c in clients) == 1
+    def test_one_code_sent_twice_at_once_logs_in_only_once(
+        self, account, make_account, make_client
+    ) -> None:
+        # A server that checks a code and then burns it is caught only when the two posts meet
+        # inside that window: 10 single rounds in 12 on one bundled server here. So: several
+        # rounds, each with a fresh code, every one of which must let exactly one client in.
+        for racer in (account, make_account(totp=True, recovery_codes=True)):
+            for _ in range(RACE_ROUNDS_PER_ACCOUNT):
+                race_one_code(racer, make_client)
 
     @pytest.mark.requirement("RECOVERY-NOTIFY-02")
     def test_using_a_code_is_mailed_to_the_user(
