@@ -279,11 +279,12 @@ class LeanServer:
 
 
 @contextlib.contextmanager
-def started(accounts: Sequence[TotpAccount], hasher: PasswordHasher) -> Iterator[LeanServer]:
-    """Seed a database with ``accounts``, serve it from a subprocess; stop it at the end."""
+def started(accounts: Sequence[TotpAccount]) -> Iterator[LeanServer]:
+    """Seed a database with ``accounts`` (passwords hashed at the bundled server's settings),
+    serve it from a subprocess; stop it at the end."""
     with tempfile.TemporaryDirectory(prefix="bench-lean-server-") as folder:
         database = Path(folder) / "lean.sqlite"
-        seed(database, accounts, hasher)
+        seed(database, accounts, HashSettings.of_server().hasher())
         # Listening before the server starts: the first requests wait in the backlog.
         with socket.create_server(("127.0.0.1", 0), backlog=1024) as listening:
             process = subprocess.Popen(

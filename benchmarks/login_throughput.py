@@ -330,7 +330,7 @@ def measure(seconds: float = 20.0, clients: int = 8) -> ThroughputFigures:
             raise RuntimeError(f"expected one bundled server process, found {len(servers)}")
         bundled = drive_load(target.base_url, accounts, servers[0], cores, seconds, clients)
     lean_ones = lean_login_server.lean_accounts(2 * clients, PASSWORD)
-    with lean_login_server.started(lean_ones, settings.hasher()) as server:
+    with lean_login_server.started(lean_ones) as server:
         lean = drive_load(server.base_url, lean_ones, server.pid, cores, seconds, clients)
     with pinned(cores.server):
         verify, verify_cpu = time_one_verification(settings)

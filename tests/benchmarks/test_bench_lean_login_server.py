@@ -11,7 +11,7 @@ import pytest
 from benchmarks import lean_login_server
 from benchmarks.lean_client import LeanBrowser, LoginFailed
 from benchmarks.lean_login_server import LeanServer
-from benchmarks.server import HashSettings, TotpAccount
+from benchmarks.server import TotpAccount
 
 FreshStep = Callable[[LeanBrowser, TotpAccount], int]
 PASSWORD = "the lean server's password"
@@ -24,7 +24,7 @@ def accounts() -> list[TotpAccount]:
 
 @pytest.fixture(scope="module")
 def server(accounts: list[TotpAccount]) -> Iterator[LeanServer]:
-    with lean_login_server.started(accounts, HashSettings.of_server().hasher()) as started:
+    with lean_login_server.started(accounts) as started:
         yield started
 
 
@@ -87,7 +87,7 @@ def test_a_two_factor_link_not_of_the_session_goes_back_to_the_login(
 
 
 def test_the_server_stops_with_its_context(accounts: list[TotpAccount]) -> None:
-    with lean_login_server.started(accounts, HashSettings.of_server().hasher()) as started:
+    with lean_login_server.started(accounts) as started:
         LeanBrowser(started.base_url).form_token("/account/login/")
     with pytest.raises(OSError):
         LeanBrowser(started.base_url, timeout=2).form_token("/account/login/")
