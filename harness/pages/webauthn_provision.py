@@ -33,12 +33,15 @@ class WebAuthnProvisionPage(IndexPage):
 
 
 def wait_for_outcome(index_page: IndexPage, authenticator: str, timeout_ms: float) -> None:
-    """Wait for a security-key step's outcome: the browser leaves the page, or it shows an error.
+    """Wait for a security-key step's outcome: the browser leaves ``index_page``'s path, or the
+    page shows an error. Returns at once when the browser has left already.
 
     :raises WebAuthnError: neither happened within ``timeout_ms``.
     """
     page = index_page.page
-    start = index_page.current_path
+    # The page's own path, not the browser's at this moment: a quick key may have moved the
+    # browser on between the button's press and this wait.
+    start = index_page.path
     try:
         page.wait_for_function(
             """([start, selector]) => location.pathname !== start
