@@ -14,11 +14,11 @@ PAGE = "<!doctype html><html lang='en'><title>t</title><ul id='webauthn-errors'>
 
 @pytest.fixture
 def served(page: Page) -> Page:
-    """``page``, with every path of :data:`ORIGIN` answered by an error-free page, except
-    ``/refused/`` which shows one error."""
+    """``page``, with every URL of :data:`ORIGIN` answered by an error-free page, except those
+    whose query is ``refused``: they show one error."""
 
     def fulfil(route: Route) -> None:
-        refused = route.request.url.endswith("/refused/")
+        refused = route.request.url.endswith("?refused")
         errors = "<li>Your key was refused.</li>" if refused else ""
         route.fulfill(content_type="text/html", body=PAGE.format(errors))
 
@@ -32,12 +32,8 @@ def test_a_key_that_moved_the_browser_on_before_the_wait_ends_it_at_once(served:
 
 
 def test_an_error_shown_on_the_page_ends_the_wait(served: Page) -> None:
-    served.goto(f"{ORIGIN}/refused/")
-
-    class RefusedPage(TwoFactorPage):
-        path = "/refused/"
-
-    wait_for_outcome(RefusedPage(served), "a refused key", timeout_ms=10_000)
+    served.goto(f"{ORIGIN}{TwoFactorPage.path}?refused")
+    wait_for_outcome(TwoFactorPage(served), "a refused key", timeout_ms=10_000)
 
 
 @pytest.mark.parametrize("page_object", [TwoFactorPage, WebAuthnProvisionPage])
